@@ -1,0 +1,206 @@
+/* backend.c — backend selection, reference counting, and the op dispatch
+ * shared by all backends (argument checks live here, once). */
+#include "backend-impl.h"
+
+#include "rift-error.h"
+
+#include <string.h>
+
+void rift_backend_init_common(rift_backend *be, const rift_backend_i *iface,
+                              rift_backend_kind kind, int device, char *description)
+{
+    be->iface = iface;
+    be->kind = kind;
+    be->device = device;
+    be->refcount = 1;
+    be->description = description;
+    g_mutex_init(&be->lock);
+}
+
+void rift_backend_set_error(rift_backend *be, GError *error)
+{
+    g_mutex_lock(&be->lock);
+    if (!be->sticky)
+        be->sticky = error;
+    else
+        g_error_free(error);
+    g_mutex_unlock(&be->lock);
+}
+
+gboolean rift_backend_take_error(rift_backend *be, GError **err)
+{
+    g_mutex_lock(&be->lock);
+    GError *e = be->sticky;
+    be->sticky = NULL;
+    g_mutex_unlock(&be->lock);
+    if (!e)
+        return TRUE;
+    g_propagate_error(err, e);
+    return FALSE;
+}
+
+gboolean rift_backend_cuda_available(char **why)
+{
+#if RIFT_HAVE_CUDA
+    return rift_cuda_probe(why);
+#else
+    if (why)
+        *why = g_strdup("this build has no CUDA backend (configured with -Dcuda=disabled or "
+                        "without nvcc/cuBLAS)");
+    return FALSE;
+#endif
+}
+
+rift_backend *rift_backend_new(rift_backend_kind kind, int device, GError **err)
+{
+    if (kind == RIFT_BACKEND_CPU)
+        return rift_cpu_backend_new(err);
+#if RIFT_HAVE_CUDA
+    if (kind == RIFT_BACKEND_CUDA)
+        return rift_cuda_backend_new(device, err);
+    char *why = NULL;
+    if (rift_cuda_probe(&why))
+        return rift_cuda_backend_new(device, err);
+#else
+    char *why = NULL;
+    if (kind == RIFT_BACKEND_CUDA) {
+        rift_backend_cuda_available(&why);
+        g_set_error(err, RIFT_ERROR, RIFT_ERROR_UNSUPPORTED, "backend 'cuda': %s", why);
+        g_free(why);
+        return NULL;
+    }
+    rift_backend_cuda_available(&why);
+#endif
+    /* AUTO without a usable GPU: say why, once per process. */
+    static gsize told = 0;
+    if (g_once_init_enter(&told)) {
+        g_message("CUDA backend unavailable (%s); using the CPU", why);
+        g_once_init_leave(&told, 1);
+    }
+    g_free(why);
+    return rift_cpu_backend_new(err);
+}
+
+rift_backend *rift_backend_ref(rift_backend *be)
+{
+    g_atomic_int_inc(&be->refcount);
+    return be;
+}
+
+void rift_backend_unref(rift_backend *be)
+{
+    if (!be || !g_atomic_int_dec_and_test(&be->refcount))
+        return;
+    if (be->sticky)
+        g_error_free(be->sticky);
+    g_free(be->description);
+    g_mutex_clear(&be->lock);
+    be->iface->destroy(be);
+}
+
+rift_backend_kind rift_backend_get_kind(const rift_backend *be)
+{
+    return be->kind;
+}
+
+const char *rift_backend_describe(const rift_backend *be)
+{
+    return be->description;
+}
+
+static const char *const kind_names[] = {"auto", "cpu", "cuda"};
+
+gboolean rift_backend_kind_from_string(const char *s, rift_backend_kind *out)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(kind_names); i++) {
+        if (g_ascii_strcasecmp(s, kind_names[i]) == 0) {
+            *out = (rift_backend_kind)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+const char *rift_backend_kind_to_string(rift_backend_kind kind)
+{
+    return (guint)kind < G_N_ELEMENTS(kind_names) ? kind_names[kind] : "?";
+}
+
+void *rift_backend_alloc(rift_backend *be, size_t nbytes)
+{
+    return be->iface->alloc(be, nbytes);
+}
+
+void rift_backend_free_mem(rift_backend *be, void *p)
+{
+    if (p)
+        be->iface->free(be, p);
+}
+
+void rift_backend_upload(rift_backend *be, void *dst, const void *host_src, size_t nbytes)
+{
+    if (nbytes)
+        be->iface->upload(be, dst, host_src, nbytes);
+}
+
+void rift_backend_download(rift_backend *be, void *host_dst, const void *src, size_t nbytes)
+{
+    if (nbytes)
+        be->iface->download(be, host_dst, src, nbytes);
+}
+
+void rift_backend_memset0(rift_backend *be, void *dst, size_t nbytes)
+{
+    if (nbytes)
+        be->iface->memset0(be, dst, nbytes);
+}
+
+gboolean rift_backend_sync(rift_backend *be, GError **err)
+{
+    return be->iface->sync(be, err);
+}
+
+/* ---- op dispatch: programmer errors are caught here, once for all backends ---- */
+
+void rift_op_gemm(rift_backend *be, gboolean trans_a, gboolean trans_b, int64_t M, int64_t N,
+                  int64_t K, float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                  float beta, float *C, int64_t ldc)
+{
+    g_return_if_fail(M >= 0 && N >= 0 && K >= 0);
+    g_return_if_fail(lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N) && ldc >= N);
+    if (M == 0 || N == 0)
+        return;
+    be->iface->gemm(be, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void rift_op_reflect_pad(rift_backend *be, float *out, const float *x, int64_t n, int64_t pad)
+{
+    g_return_if_fail(n > 0 && pad >= 0);
+    be->iface->reflect_pad(be, out, x, n, pad);
+}
+
+void rift_op_stft_magnitude(rift_backend *be, float *mag, const float *x, int64_t T,
+                            int64_t n_fft, int64_t hop, const float *window, float eps)
+{
+    g_return_if_fail(T >= 0 && n_fft >= 2 && n_fft % 2 == 0 && hop > 0);
+    if (T == 0)
+        return;
+    be->iface->stft_magnitude(be, mag, x, T, n_fft, hop, window, eps);
+}
+
+void rift_op_log_clamp(rift_backend *be, float *x, int64_t n, float floor)
+{
+    g_return_if_fail(n >= 0 && floor > 0.0f);
+    if (n == 0)
+        return;
+    be->iface->log_clamp(be, x, n, floor);
+}
+
+void rift_op_frame_rms(rift_backend *be, float *out, const float *x, int64_t T, int64_t win,
+                       int64_t hop)
+{
+    g_return_if_fail(T >= 0 && win > 0 && hop > 0);
+    if (T == 0)
+        return;
+    be->iface->frame_rms(be, out, x, T, win, hop);
+}

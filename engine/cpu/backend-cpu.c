@@ -1,0 +1,74 @@
+/* backend-cpu.c — the CPU backend: host memory, OpenBLAS for matrix work,
+ * OpenMP loops elsewhere. Ops cannot fail here (allocation failure aborts, as
+ * everywhere in GLib), so sync only reports nothing. */
+#include "backend-impl.h"
+#include "cpu-ops.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+static void cpu_destroy(rift_backend *be)
+{
+    g_free(be);
+}
+
+/* 64-byte aligned so that vector loads never split cache lines */
+static void *cpu_alloc(rift_backend *be, size_t nbytes)
+{
+    return g_aligned_alloc0(1, MAX(nbytes, 1), 64);
+}
+
+static void cpu_free(rift_backend *be, void *p)
+{
+    g_aligned_free(p);
+}
+
+static void cpu_copy(rift_backend *be, void *dst, const void *src, size_t nbytes)
+{
+    memcpy(dst, src, nbytes);
+}
+
+static void cpu_memset0(rift_backend *be, void *dst, size_t nbytes)
+{
+    memset(dst, 0, nbytes);
+}
+
+static gboolean cpu_sync(rift_backend *be, GError **err)
+{
+    return rift_backend_take_error(be, err);
+}
+
+static void cpu_gemm(rift_backend *be, gboolean trans_a, gboolean trans_b, int64_t M, int64_t N,
+                     int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                     int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, alpha, A,
+                (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+}
+
+static const rift_backend_i cpu_iface = {
+    .destroy = cpu_destroy,
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .memset0 = cpu_memset0,
+    .sync = cpu_sync,
+    .gemm = cpu_gemm,
+    .reflect_pad = rift_cpu_reflect_pad,
+    .stft_magnitude = rift_cpu_stft_magnitude,
+    .log_clamp = rift_cpu_log_clamp,
+    .frame_rms = rift_cpu_frame_rms,
+};
+
+rift_backend *rift_cpu_backend_new(GError **err)
+{
+    rift_backend *be = g_new0(rift_backend, 1);
+    char *desc = g_strdup_printf("cpu (OpenBLAS %s, core %s, %d BLAS threads, %d OpenMP threads)",
+                                 g_strstrip(openblas_get_config()), openblas_get_corename(),
+                                 openblas_get_num_threads(), omp_get_max_threads());
+    rift_backend_init_common(be, &cpu_iface, RIFT_BACKEND_CPU, 0, desc);
+    return be;
+}
