@@ -20,7 +20,8 @@ typedef struct rift_backend_i {
     /* wait for queued work; FALSE with the sticky error if any */
     gboolean (*sync)(rift_backend *be, GError **err);
 
-    /* ops: same signatures as ops.h minus the backend */
+    /* ops: same signatures as ops.h. A NULL slot is an op this backend
+     * does not have: calling it records an UNSUPPORTED error. */
     void (*gemm)(rift_backend *be, gboolean trans_a, gboolean trans_b, int64_t M, int64_t N,
                  int64_t K, float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                  float beta, float *C, int64_t ldc);
@@ -30,6 +31,32 @@ typedef struct rift_backend_i {
     void (*log_clamp)(rift_backend *be, float *x, int64_t n, float floor);
     void (*frame_rms)(rift_backend *be, float *out, const float *x, int64_t T, int64_t win,
                       int64_t hop);
+    void (*layernorm)(rift_backend *be, float *y, const float *x, int64_t R, int64_t D,
+                      float eps, const float *gamma, const float *beta, const float *scale,
+                      const float *shift, int64_t rows_per_group, int64_t mod_stride);
+    void (*fill_rows)(rift_backend *be, float *y, const float *bias, int64_t R, int64_t D);
+    void (*gated_add)(rift_backend *be, float *x, const float *y, const float *gate, int64_t R,
+                      int64_t D, int64_t rows_per_group, int64_t gate_stride);
+    void (*silu)(rift_backend *be, float *y, const float *x, int64_t n);
+    void (*relu_sq)(rift_backend *be, float *x, int64_t n);
+    void (*dwconv1d)(rift_backend *be, float *y, const float *x, const float *w,
+                     const float *bias, int64_t B, int64_t T, int64_t C, int64_t k);
+    void (*rope_headnorm)(rift_backend *be, float *x, int64_t B, int64_t T, int64_t D,
+                          int64_t head_dim, int64_t rot_dim, const float *inv_freq, float eps);
+    size_t (*attention_workspace)(rift_backend *be, int64_t B, int64_t T, int64_t H, int64_t hd);
+    void (*attention)(rift_backend *be, float *o, const float *q, const float *k, const float *v,
+                      int64_t B, int64_t T, int64_t H, int64_t hd, float scale,
+                      const int32_t *len, void *work);
+    void (*zero_pad_rows)(rift_backend *be, float *x, int64_t B, int64_t T, int64_t D,
+                          const int32_t *len);
+    void (*guide)(rift_backend *be, float *a, int64_t a_stride, const float *b, int64_t b_stride,
+                  int64_t B, int64_t n, float s);
+    void (*axpy)(rift_backend *be, float *y, int64_t y_stride, const float *x, int64_t x_stride,
+                 int64_t B, int64_t n, float alpha);
+    void (*moments)(rift_backend *be, double *out, const float *x, int64_t stride, int64_t B,
+                    int64_t n);
+    void (*cfg_rescale)(rift_backend *be, float *x, int64_t stride, int64_t B, int64_t n,
+                        const double *m_ref, const double *m_x, int64_t count, float r);
 } rift_backend_i;
 
 struct rift_backend {

@@ -103,6 +103,11 @@ rift_backend_kind rift_backend_get_kind(const rift_backend *be)
     return be->kind;
 }
 
+int rift_backend_get_device(const rift_backend *be)
+{
+    return be->device;
+}
+
 const char *rift_backend_describe(const rift_backend *be)
 {
     return be->description;
@@ -162,6 +167,23 @@ gboolean rift_backend_sync(rift_backend *be, GError **err)
 
 /* ---- op dispatch: programmer errors are caught here, once for all backends ---- */
 
+static void unsupported(rift_backend *be, const char *op)
+{
+    rift_backend_set_error(be, g_error_new(RIFT_ERROR, RIFT_ERROR_UNSUPPORTED,
+                                           "op %s is not implemented by backend %s", op,
+                                           be->description));
+}
+
+/* Call the backend's slot for `op`, or record that it has none. */
+#define DISPATCH(be, op, ...)                                                                      \
+    do {                                                                                           \
+        if (!(be)->iface->op) {                                                                    \
+            unsupported(be, #op);                                                                  \
+            return;                                                                                \
+        }                                                                                          \
+        (be)->iface->op(be, __VA_ARGS__);                                                          \
+    } while (0)
+
 void rift_op_gemm(rift_backend *be, gboolean trans_a, gboolean trans_b, int64_t M, int64_t N,
                   int64_t K, float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                   float beta, float *C, int64_t ldc)
@@ -170,13 +192,13 @@ void rift_op_gemm(rift_backend *be, gboolean trans_a, gboolean trans_b, int64_t 
     g_return_if_fail(lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N) && ldc >= N);
     if (M == 0 || N == 0)
         return;
-    be->iface->gemm(be, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    DISPATCH(be, gemm, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void rift_op_reflect_pad(rift_backend *be, float *out, const float *x, int64_t n, int64_t pad)
 {
     g_return_if_fail(n > 0 && pad >= 0);
-    be->iface->reflect_pad(be, out, x, n, pad);
+    DISPATCH(be, reflect_pad, out, x, n, pad);
 }
 
 void rift_op_stft_magnitude(rift_backend *be, float *mag, const float *x, int64_t T,
@@ -185,7 +207,7 @@ void rift_op_stft_magnitude(rift_backend *be, float *mag, const float *x, int64_
     g_return_if_fail(T >= 0 && n_fft >= 2 && n_fft % 2 == 0 && hop > 0);
     if (T == 0)
         return;
-    be->iface->stft_magnitude(be, mag, x, T, n_fft, hop, window, eps);
+    DISPATCH(be, stft_magnitude, mag, x, T, n_fft, hop, window, eps);
 }
 
 void rift_op_log_clamp(rift_backend *be, float *x, int64_t n, float floor)
@@ -193,7 +215,7 @@ void rift_op_log_clamp(rift_backend *be, float *x, int64_t n, float floor)
     g_return_if_fail(n >= 0 && floor > 0.0f);
     if (n == 0)
         return;
-    be->iface->log_clamp(be, x, n, floor);
+    DISPATCH(be, log_clamp, x, n, floor);
 }
 
 void rift_op_frame_rms(rift_backend *be, float *out, const float *x, int64_t T, int64_t win,
@@ -202,5 +224,131 @@ void rift_op_frame_rms(rift_backend *be, float *out, const float *x, int64_t T, 
     g_return_if_fail(T >= 0 && win > 0 && hop > 0);
     if (T == 0)
         return;
-    be->iface->frame_rms(be, out, x, T, win, hop);
+    DISPATCH(be, frame_rms, out, x, T, win, hop);
+}
+
+void rift_op_layernorm(rift_backend *be, float *y, const float *x, int64_t R, int64_t D,
+                       float eps, const float *gamma, const float *beta, const float *scale,
+                       const float *shift, int64_t rows_per_group, int64_t mod_stride)
+{
+    g_return_if_fail(R >= 0 && D > 0 && (gamma == NULL) == (beta == NULL));
+    g_return_if_fail((scale == NULL) == (shift == NULL));
+    g_return_if_fail(!scale || (rows_per_group > 0 && mod_stride >= D));
+    if (R == 0)
+        return;
+    DISPATCH(be, layernorm, y, x, R, D, eps, gamma, beta, scale, shift, rows_per_group,
+             mod_stride);
+}
+
+void rift_op_fill_rows(rift_backend *be, float *y, const float *bias, int64_t R, int64_t D)
+{
+    g_return_if_fail(R >= 0 && D > 0);
+    if (R == 0)
+        return;
+    DISPATCH(be, fill_rows, y, bias, R, D);
+}
+
+void rift_op_gated_add(rift_backend *be, float *x, const float *y, const float *gate, int64_t R,
+                       int64_t D, int64_t rows_per_group, int64_t gate_stride)
+{
+    g_return_if_fail(R >= 0 && D > 0 && rows_per_group > 0 && gate_stride >= D);
+    if (R == 0)
+        return;
+    DISPATCH(be, gated_add, x, y, gate, R, D, rows_per_group, gate_stride);
+}
+
+void rift_op_silu(rift_backend *be, float *y, const float *x, int64_t n)
+{
+    g_return_if_fail(n >= 0);
+    if (n == 0)
+        return;
+    DISPATCH(be, silu, y, x, n);
+}
+
+void rift_op_relu_sq(rift_backend *be, float *x, int64_t n)
+{
+    g_return_if_fail(n >= 0);
+    if (n == 0)
+        return;
+    DISPATCH(be, relu_sq, x, n);
+}
+
+void rift_op_dwconv1d(rift_backend *be, float *y, const float *x, const float *w,
+                      const float *bias, int64_t B, int64_t T, int64_t C, int64_t k)
+{
+    g_return_if_fail(B >= 0 && T >= 0 && C > 0 && k > 0 && k % 2 == 1 && x != y);
+    if (B == 0 || T == 0)
+        return;
+    DISPATCH(be, dwconv1d, y, x, w, bias, B, T, C, k);
+}
+
+void rift_op_rope_headnorm(rift_backend *be, float *x, int64_t B, int64_t T, int64_t D,
+                           int64_t head_dim, int64_t rot_dim, const float *inv_freq, float eps)
+{
+    g_return_if_fail(B >= 0 && T >= 0 && head_dim > 0 && D % head_dim == 0);
+    g_return_if_fail(rot_dim >= 0 && rot_dim % 2 == 0 && rot_dim <= D);
+    if (B == 0 || T == 0)
+        return;
+    DISPATCH(be, rope_headnorm, x, B, T, D, head_dim, rot_dim, inv_freq, eps);
+}
+
+size_t rift_op_attention_workspace(rift_backend *be, int64_t B, int64_t T, int64_t H,
+                                   int64_t hd)
+{
+    return be->iface->attention_workspace ? be->iface->attention_workspace(be, B, T, H, hd) : 0;
+}
+
+void rift_op_attention(rift_backend *be, float *o, const float *q, const float *k,
+                       const float *v, int64_t B, int64_t T, int64_t H, int64_t hd, float scale,
+                       const int32_t *len, void *work)
+{
+    g_return_if_fail(B >= 0 && T >= 0 && H > 0 && hd > 0);
+    for (int64_t b = 0; b < B; b++)
+        g_return_if_fail(len[b] >= 1 && len[b] <= T);
+    if (B == 0 || T == 0)
+        return;
+    DISPATCH(be, attention, o, q, k, v, B, T, H, hd, scale, len, work);
+}
+
+void rift_op_zero_pad_rows(rift_backend *be, float *x, int64_t B, int64_t T, int64_t D,
+                           const int32_t *len)
+{
+    g_return_if_fail(B >= 0 && T >= 0 && D > 0);
+    if (B == 0 || T == 0)
+        return;
+    DISPATCH(be, zero_pad_rows, x, B, T, D, len);
+}
+
+void rift_op_guide(rift_backend *be, float *a, int64_t a_stride, const float *b,
+                   int64_t b_stride, int64_t B, int64_t n, float s)
+{
+    g_return_if_fail(B >= 0 && n >= 0 && a_stride >= n && b_stride >= n);
+    if (B == 0 || n == 0)
+        return;
+    DISPATCH(be, guide, a, a_stride, b, b_stride, B, n, s);
+}
+
+void rift_op_axpy(rift_backend *be, float *y, int64_t y_stride, const float *x,
+                  int64_t x_stride, int64_t B, int64_t n, float alpha)
+{
+    g_return_if_fail(B >= 0 && n >= 0 && y_stride >= n && (x_stride >= n || x_stride == 0));
+    if (B == 0 || n == 0)
+        return;
+    DISPATCH(be, axpy, y, y_stride, x, x_stride, B, n, alpha);
+}
+
+void rift_op_moments(rift_backend *be, double *out, const float *x, int64_t stride, int64_t B,
+                     int64_t n)
+{
+    g_return_if_fail(B >= 0 && n >= 0 && stride >= n);
+    DISPATCH(be, moments, out, x, stride, B, n);
+}
+
+void rift_op_cfg_rescale(rift_backend *be, float *x, int64_t stride, int64_t B, int64_t n,
+                         const double *m_ref, const double *m_x, int64_t count, float r)
+{
+    g_return_if_fail(B >= 0 && n >= 0 && stride >= n && count > 0);
+    if (B == 0 || n == 0)
+        return;
+    DISPATCH(be, cfg_rescale, x, stride, B, n, m_ref, m_x, count, r);
 }

@@ -40,7 +40,10 @@ rift_backend *rift_backend_ref(rift_backend *be);
 void rift_backend_unref(rift_backend *be);
 
 rift_backend_kind rift_backend_get_kind(const rift_backend *be);
-/* "cpu (OpenBLAS 0.3.21, 2 threads)", "cuda:0 (NVIDIA H100, sm_90)" */
+/* The CUDA device ordinal the backend runs on; 0 for the CPU. */
+int rift_backend_get_device(const rift_backend *be);
+/* "cpu (OpenBLAS 0.3.21 ..., core Cooperlake, 2 BLAS threads, 2 OpenMP threads)",
+ * "cuda:0 (NVIDIA H100 80GB HBM3, sm_90, 79.1 GiB)" */
 const char *rift_backend_describe(const rift_backend *be);
 
 /* TRUE when this build has the CUDA backend and a device can be opened;
@@ -51,6 +54,9 @@ gboolean rift_backend_cuda_available(char **why);
 gboolean rift_backend_kind_from_string(const char *s, rift_backend_kind *out);
 const char *rift_backend_kind_to_string(rift_backend_kind kind);
 
+/* Copies may run asynchronously (CUDA): a host buffer given to upload or
+ * download must stay valid, and a download's result is only there, after
+ * rift_backend_sync(). */
 void *rift_backend_alloc(rift_backend *be, size_t nbytes);
 void rift_backend_free_mem(rift_backend *be, void *p);
 void rift_backend_upload(rift_backend *be, void *dst, const void *host_src, size_t nbytes);

@@ -44,4 +44,85 @@ void rift_op_log_clamp(rift_backend *be, float *x, int64_t n, float floor);
 void rift_op_frame_rms(rift_backend *be, float *out, const float *x, int64_t T, int64_t win,
                        int64_t hop);
 
+/* ---- transformer building blocks (DiT) ----------------------------------
+ * Activations are [R, D] row-major, R = rows of all sequences stacked
+ * (sequence b owns rows [b·T, (b+1)·T)). Per-sequence vectors (adaLN
+ * modulation, gates) are rows of a matrix, one row per `rows_per_group` rows
+ * of activations, `mod_stride` floats apart. */
+
+/* y = LN(x)·γ + β  (γ, β [D] or NULL: no affine), then, when scale/shift are
+ * given, y = y·(1 + scale[g]) + shift[g] with g = r / rows_per_group.
+ * LN over the last dim, biased variance, eps inside the sqrt. x == y allowed.
+ * reference: torch.nn.LayerNorm, DiT's AdaLayerNormZero */
+void rift_op_layernorm(rift_backend *be, float *y, const float *x, int64_t R, int64_t D,
+                       float eps, const float *gamma, const float *beta, const float *scale,
+                       const float *shift, int64_t rows_per_group, int64_t mod_stride);
+
+/* y[r, :] = bias[:] for every row: the start of a Linear (gemm adds x·Wᵀ). */
+void rift_op_fill_rows(rift_backend *be, float *y, const float *bias, int64_t R, int64_t D);
+
+/* x[r, :] += gate[g, :] ⊙ y[r, :], g = r / rows_per_group (a gated residual). */
+void rift_op_gated_add(rift_backend *be, float *x, const float *y, const float *gate, int64_t R,
+                       int64_t D, int64_t rows_per_group, int64_t gate_stride);
+
+/* y = x·sigmoid(x) elementwise; x == y allowed. reference: torch.nn.SiLU */
+void rift_op_silu(rift_backend *be, float *y, const float *x, int64_t n);
+
+/* x = relu(x)² in place. reference: RIFT-SVC ReLU2 */
+void rift_op_relu_sq(rift_backend *be, float *x, int64_t n);
+
+/* Depthwise conv along time, per sequence, zero padding k/2 (odd k):
+ * y[b,t,c] = bias[c] + Σ_j w[c,j] · x[b, t + j − k/2, c]   (cross-correlation)
+ * x, y [B·T, C]; w [C, k] (Conv1d weight [C,1,k]); bias [C].
+ * reference: torch.nn.Conv1d(C, C, k, padding=k//2, groups=C) */
+void rift_op_dwconv1d(rift_backend *be, float *y, const float *x, const float *w,
+                      const float *bias, int64_t B, int64_t T, int64_t C, int64_t k);
+
+/* In place on x [B·T, D], for RIFT-SVC's q and k: first rotary embedding of
+ * channels [0, rot_dim) with interleaved pairs (GPT-J / x-transformers
+ * rotate_half on "(d r), r=2"): θ = (float)t · inv_freq[i],
+ *   x[2i] ← x[2i]·cosθ − x[2i+1]·sinθ,  x[2i+1] ← x[2i+1]·cosθ + x[2i]·sinθ;
+ * then LayerNorm (no affine, eps) over each head's head_dim channels.
+ * reference: x_transformers.apply_rotary_pos_emb; RIFT-SVC Attention.norm_q */
+void rift_op_rope_headnorm(rift_backend *be, float *x, int64_t B, int64_t T, int64_t D,
+                           int64_t head_dim, int64_t rot_dim, const float *inv_freq, float eps);
+
+/* Multi-head attention with a key mask, heads side by side in the channels:
+ * o[b,t,h·hd + d] = Σ_{s < len[b]} softmax_s(scale · q[b,t,h]·k[b,s,h]) v[b,s,h·hd + d]
+ * q, k, v, o [B·T, H·hd]; len [B] int32 in HOST memory (the masks are known
+ * before a forward starts), 1 <= len[b] <= T; padded query rows are computed
+ * like the others. work: rift_op_attention_workspace() bytes of backend memory.
+ * reference: torch.nn.functional.scaled_dot_product_attention(attn_mask=key mask) */
+void rift_op_attention(rift_backend *be, float *o, const float *q, const float *k,
+                       const float *v, int64_t B, int64_t T, int64_t H, int64_t hd, float scale,
+                       const int32_t *len, void *work);
+size_t rift_op_attention_workspace(rift_backend *be, int64_t B, int64_t T, int64_t H,
+                                   int64_t hd);
+
+/* x[b·T + t, :] = 0 for t >= len[b] (padded rows). x [B·T, D]; len in host memory. */
+void rift_op_zero_pad_rows(rift_backend *be, float *x, int64_t B, int64_t T, int64_t D,
+                           const int32_t *len);
+
+/* ---- sampler arithmetic (rectified flow with guidance) ------------------
+ * Vectors are B blocks of n floats, block b at b·stride. */
+
+/* a ← a + (a − b)·s   (one classifier-free guidance term) */
+void rift_op_guide(rift_backend *be, float *a, int64_t a_stride, const float *b,
+                   int64_t b_stride, int64_t B, int64_t n, float s);
+
+/* y[b·y_stride + i] += alpha · x[b·x_stride + i]   (an Euler step, a
+ * broadcast when x_stride is 0, a repeat into a strided y) */
+void rift_op_axpy(rift_backend *be, float *y, int64_t y_stride, const float *x,
+                  int64_t x_stride, int64_t B, int64_t n, float alpha);
+
+/* out[0] = Σ x, out[1] = Σ x² over the B blocks, in double (backend memory). */
+void rift_op_moments(rift_backend *be, double *out, const float *x, int64_t stride, int64_t B,
+                     int64_t n);
+
+/* Guidance rescale with torch's Tensor.std() of two tensors of `count`
+ * elements each, from their moments (see rift_op_moments):
+ * x ← r·x·(std_ref/std_x) + (1 − r)·x. reference: RIFT-SVC RF.sample */
+void rift_op_cfg_rescale(rift_backend *be, float *x, int64_t stride, int64_t B, int64_t n,
+                         const double *m_ref, const double *m_x, int64_t count, float r);
+
 G_END_DECLS

@@ -61,6 +61,20 @@ static const rift_backend_i cpu_iface = {
     .stft_magnitude = rift_cpu_stft_magnitude,
     .log_clamp = rift_cpu_log_clamp,
     .frame_rms = rift_cpu_frame_rms,
+    .layernorm = rift_cpu_layernorm,
+    .fill_rows = rift_cpu_fill_rows,
+    .gated_add = rift_cpu_gated_add,
+    .silu = rift_cpu_silu,
+    .relu_sq = rift_cpu_relu_sq,
+    .dwconv1d = rift_cpu_dwconv1d,
+    .rope_headnorm = rift_cpu_rope_headnorm,
+    .attention_workspace = rift_cpu_attention_workspace,
+    .attention = rift_cpu_attention,
+    .zero_pad_rows = rift_cpu_zero_pad_rows,
+    .guide = rift_cpu_guide,
+    .axpy = rift_cpu_axpy,
+    .moments = rift_cpu_moments,
+    .cfg_rescale = rift_cpu_cfg_rescale,
 };
 
 rift_backend *rift_cpu_backend_new(GError **err)

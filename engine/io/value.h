@@ -61,6 +61,8 @@ rift_value *rift_value_from_json(const char *text, gssize len, const char *what,
 /* tree -> JSON-ish text for people (tensors print as "F32[128, 1025]"). */
 char *rift_value_to_string(const rift_value *v, gboolean pretty);
 
+/* Frees the whole tree `v` belongs to (pass the root you were given; nodes
+ * may be shared inside a tree, so they are never freed one by one). */
 void rift_value_free(rift_value *v);
 
 G_END_DECLS

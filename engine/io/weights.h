@@ -12,7 +12,9 @@
  * checkpoint, "model/unet.encoder.bn.weight" for RMVPE, "generator/conv_pre.weight"
  * for the vocoder, and the bare key for a flat state dict or a safetensors file.
  *
- * Errors name the file (and the tensor or record) and say what was expected.
+ * List items are named by index ("x/list/0"). A file without tensors is an
+ * error. Errors name the file (and the tensor or record) and say what was
+ * expected. docs/formats.md describes the formats and every check.
  */
 #pragma once
 
@@ -48,7 +50,8 @@ const rift_value *rift_weights_meta(const rift_weights *w);
  *   "<file>: tensor '<name>' is missing"                                          */
 const rift_tensor *rift_weights_take(rift_weights *w, const char *prefix, const char *name,
                                      rift_dtype dt, int ndim, const int64_t *shape, GError **err);
-/* Names under `prefix` not taken yet (NULL-terminated, g_strfreev it). */
+/* Full names under `prefix` (NULL: all) not taken yet, in file order
+ * (NULL-terminated, g_strfreev it). */
 char **rift_weights_unused(const rift_weights *w, const char *prefix);
 
 G_END_DECLS

@@ -1,0 +1,19 @@
+/* plugin.c — the `rift` plugin (libgstrift.so): RIFT-SVC singing-voice
+ * conversion elements. Registering touches no GPU, so the plugin loads on
+ * machines without one; a backend is only opened when an element starts. */
+#include "rift-config.h"
+
+#include "gstriftmel.h"
+
+#include <gst/gst.h>
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  return GST_ELEMENT_REGISTER (riftmel, plugin);
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rift,
+    "RIFT-SVC singing-voice conversion: feature extraction, models and"
+    " vocoder as a chain of elements", plugin_init, RIFT_VERSION, "LGPL",
+    "gst-rift", "Unknown package origin")

@@ -1,0 +1,1152 @@
+/* test-backend-ops.c — every op of engine/ops.h, checked two ways over one
+ * case table (odd shapes, edge cases, and the shapes RIFT-SVC runs):
+ *
+ *   ops cpu-reference  the CPU backend against naive double-precision
+ *                      references written here; runs everywhere.
+ *   ops cuda-vs-cpu    the CUDA backend against the CPU backend, then the
+ *                      CUDA backend's error paths. Where no CUDA device
+ *                      answers it prints "SKIP: <reason>" and exits 77, or
+ *                      fails when RIFT_REQUIRE_CUDA=1 (scripts/gpu-check.sh).
+ *
+ * A case passes when its NMSE (sum (got - ref)² / sum ref², as ggml's
+ * test-backend-ops) is within its op's threshold (ops[] below), no value is
+ * NaN or inf, and the guard values around the output and in the gaps of a
+ * strided output (a gemm's C with ldc > N, say) are untouched (out-of-bounds
+ * writes). Outputs start as NaN (an element left unwritten shows), and so
+ * do the input gaps a leading dimension or stride skips and a gemm's C when
+ * beta is 0 (an op must not read them).
+ *
+ * Usage: test-backend-ops cpu-reference|cuda-vs-cpu [--perf] [FILTER]
+ *   --perf   also time each case on each backend
+ *   FILTER   only the cases whose name contains it */
+#include "ops.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GUARD 64 /* guard floats on each side of an output */
+static const float GUARD_VALUE = -1234.5f;
+
+typedef enum {
+    OP_GEMM,
+    OP_REFLECT_PAD,
+    OP_STFT_MAGNITUDE,
+    OP_LOG_CLAMP,
+    OP_FRAME_RMS,
+    OP_LAYERNORM,
+    OP_FILL_ROWS,
+    OP_GATED_ADD,
+    OP_SILU,
+    OP_RELU_SQ,
+    OP_DWCONV1D,
+    OP_ROPE_HEADNORM,
+    OP_ATTENTION,
+    OP_ZERO_PAD_ROWS,
+    OP_GUIDE,
+    OP_AXPY,
+    OP_MOMENTS,
+    OP_CFG_RESCALE,
+    N_OPS
+} op_kind;
+
+/* The most NMSE allowed, in both modes. The default 1e-7 is far above what
+ * FP32 rounding and a different order of summation give on these sizes
+ * (1e-17 .. 1e-13 against the double references) and far below what a wrong
+ * index or a dropped term gives (1e-4 .. 1). */
+static const struct {
+    const char *name;
+    double nmse;
+} ops[N_OPS] = {
+    [OP_GEMM] = {"gemm", 1e-7},
+    /* copies: any difference is a wrong index */
+    [OP_REFLECT_PAD] = {"reflect_pad", 0.0},
+    [OP_STFT_MAGNITUDE] = {"stft_magnitude", 1e-7},
+    [OP_LOG_CLAMP] = {"log_clamp", 1e-7},
+    [OP_FRAME_RMS] = {"frame_rms", 1e-7},
+    [OP_LAYERNORM] = {"layernorm", 1e-7},
+    [OP_FILL_ROWS] = {"fill_rows", 0.0},
+    [OP_GATED_ADD] = {"gated_add", 1e-7},
+    [OP_SILU] = {"silu", 1e-7},
+    [OP_RELU_SQ] = {"relu_sq", 1e-7},
+    [OP_DWCONV1D] = {"dwconv1d", 1e-7},
+    [OP_ROPE_HEADNORM] = {"rope_headnorm", 1e-7},
+    [OP_ATTENTION] = {"attention", 1e-7},
+    [OP_ZERO_PAD_ROWS] = {"zero_pad_rows", 0.0},
+    [OP_GUIDE] = {"guide", 1e-7},
+    [OP_AXPY] = {"axpy", 1e-7},
+    /* sums in double on every backend: only the order of addition differs */
+    [OP_MOMENTS] = {"moments", 1e-20},
+    [OP_CFG_RESCALE] = {"cfg_rescale", 1e-7},
+};
+
+typedef struct {
+    op_kind op;
+    /* gemm: op(A) [M,K] · op(B) [K,N]; every ld is its minimum + ld_extra */
+    gboolean ta, tb;
+    int64_t M, N, K, ld_extra;
+    float alpha, beta; /* alpha is also guide's s, axpy's alpha and cfg_rescale's r */
+    /* reflect_pad: n, pad; log_clamp: n, floor; silu, relu_sq: n; sampler
+     * ops: B blocks of n */
+    int64_t n, pad;
+    float floor;
+    /* stft_magnitude: T, n_fft, hop, eps; frame_rms: T, win, hop */
+    int64_t T, n_fft, win, hop;
+    float eps; /* also layernorm's and rope_headnorm's */
+    /* DiT ops: B sequences of T rows of D floats (R = B·T rows for the row
+     * ops); dwconv1d's k taps; H heads of head_dim (attention, rope) */
+    int64_t B, R, D, k, H, head_dim, rot_dim;
+    /* rows_per_group; the stride of the modulation, the gate, a (guide), y
+     * (axpy), x (moments, cfg_rescale); stride2: of b (guide), x (axpy) */
+    int64_t group, stride, stride2;
+    gboolean affine, modulate, in_place;
+    int32_t len[2]; /* valid rows of each sequence (attention, zero_pad_rows) */
+} op_case;
+
+#define GEMM(ta_, tb_, M_, N_, K_, ld_extra_, alpha_, beta_)                                 \
+    {.op = OP_GEMM, .ta = ta_, .tb = tb_, .M = M_, .N = N_, .K = K_, .ld_extra = ld_extra_, \
+     .alpha = alpha_, .beta = beta_}
+#define REFLECT(n_, pad_) {.op = OP_REFLECT_PAD, .n = n_, .pad = pad_}
+#define STFT(T_, n_fft_, hop_) \
+    {.op = OP_STFT_MAGNITUDE, .T = T_, .n_fft = n_fft_, .hop = hop_, .eps = 1e-9f}
+#define LOG_CLAMP(n_, floor_) {.op = OP_LOG_CLAMP, .n = n_, .floor = floor_}
+#define RMS(T_, win_, hop_) {.op = OP_FRAME_RMS, .T = T_, .win = win_, .hop = hop_}
+#define LAYERNORM(R_, D_, affine_, modulate_, group_, stride_, in_place_)                       \
+    {.op = OP_LAYERNORM, .R = R_, .D = D_, .affine = affine_, .modulate = modulate_,         \
+     .group = group_, .stride = stride_, .in_place = in_place_, .eps = 1e-6f}
+#define FILL_ROWS(R_, D_) {.op = OP_FILL_ROWS, .R = R_, .D = D_}
+#define GATED_ADD(R_, D_, group_, stride_) \
+    {.op = OP_GATED_ADD, .R = R_, .D = D_, .group = group_, .stride = stride_}
+#define SILU(n_, in_place_) {.op = OP_SILU, .n = n_, .in_place = in_place_}
+#define RELU_SQ(n_) {.op = OP_RELU_SQ, .n = n_}
+#define DWCONV1D(B_, T_, C_, k_) {.op = OP_DWCONV1D, .B = B_, .T = T_, .D = C_, .k = k_}
+#define ROPE_HEADNORM(B_, T_, D_, head_dim_, rot_dim_)                                  \
+    {.op = OP_ROPE_HEADNORM, .B = B_, .T = T_, .D = D_, .head_dim = head_dim_, \
+     .rot_dim = rot_dim_, .eps = 1e-6f}
+#define ATTENTION(B_, T_, H_, hd_, len0_, len1_)                                         \
+    {.op = OP_ATTENTION, .B = B_, .T = T_, .H = H_, .head_dim = hd_, .D = (H_) * (hd_), \
+     .len = {len0_, len1_}}
+#define ZERO_PAD_ROWS(B_, T_, D_, len0_, len1_) \
+    {.op = OP_ZERO_PAD_ROWS, .B = B_, .T = T_, .D = D_, .len = {len0_, len1_}}
+#define GUIDE(B_, n_, a_stride_, b_stride_, s_) \
+    {.op = OP_GUIDE, .B = B_, .n = n_, .stride = a_stride_, .stride2 = b_stride_, .alpha = s_}
+#define AXPY(B_, n_, y_stride_, x_stride_, alpha_)                                          \
+    {.op = OP_AXPY, .B = B_, .n = n_, .stride = y_stride_, .stride2 = x_stride_, \
+     .alpha = alpha_}
+#define MOMENTS(B_, n_, stride_) {.op = OP_MOMENTS, .B = B_, .n = n_, .stride = stride_}
+#define CFG_RESCALE(B_, n_, stride_, r_) \
+    {.op = OP_CFG_RESCALE, .B = B_, .n = n_, .stride = stride_, .alpha = r_}
+
+/* RIFT shapes: a 3 s segment is T = 258 frames; the DiT runs B = 2 of them
+ * (a guided pair) with D = 512 channels, 8 heads of 64, 31 conv taps, an
+ * adaLN modulation of 6·D per sequence, and the sampler works on mels of
+ * T·128 floats. */
+static const op_case cases[] = {
+    GEMM(FALSE, FALSE, 1, 1, 1, 0, 1.0f, 0.0f),
+    /* every transpose combination, with leading dimensions wider than the rows */
+    GEMM(FALSE, FALSE, 13, 7, 5, 3, 0.5f, 0.25f),
+    GEMM(FALSE, TRUE, 13, 7, 5, 3, 0.5f, 0.25f),
+    GEMM(TRUE, FALSE, 13, 7, 5, 3, 0.5f, 0.25f),
+    GEMM(TRUE, TRUE, 13, 7, 5, 3, 0.5f, 0.25f),
+    GEMM(FALSE, FALSE, 1, 1337, 13, 5, 1.0f, 0.0f),
+    GEMM(TRUE, FALSE, 1337, 1, 29, 2, 1.0f, 1.0f),
+    GEMM(FALSE, TRUE, 1, 1024, 512, 0, 1.0f, 0.0f),
+    GEMM(TRUE, TRUE, 65, 129, 257, 1, -1.0f, 0.5f),
+    /* RIFT: the mel filterbank (mag [T, bins] · basis [n_mels, bins]ᵀ), a
+     * Linear on a [T, 1] feature (K = 1, the f0 embedding), Linear layers */
+    GEMM(FALSE, TRUE, 258, 128, 1025, 0, 1.0f, 0.0f),
+    GEMM(FALSE, TRUE, 516, 512, 1, 0, 1.0f / 1200.0f, 1.0f),
+    GEMM(FALSE, TRUE, 516, 1024, 512, 0, 1.0f, 0.0f),
+    GEMM(FALSE, TRUE, 516, 512, 1024, 0, 1.0f, 1.0f),
+
+    REFLECT(1, 0),
+    REFLECT(1, 5), /* n == 1 repeats the sample */
+    REFLECT(2, 7),
+    REFLECT(5, 2),
+    REFLECT(5, 4), /* pad == n - 1, torch's limit */
+    REFLECT(5, 5),
+    REFLECT(13, 40), /* pad > n keeps reflecting (numpy) */
+    REFLECT(1337, 768),
+    REFLECT(132096, 768), /* RIFT: 3 s of audio, (n_fft - hop) / 2 */
+
+    STFT(1, 2, 1),
+    STFT(3, 16, 4),
+    STFT(13, 62, 7),     /* n_fft not a power of two */
+    STFT(5, 1338, 669),  /* n_fft with a large prime factor (223) */
+    STFT(513, 512, 128), /* more frames than one batched transform */
+    STFT(1, 2048, 512),
+    STFT(258, 2048, 512), /* RIFT */
+
+    LOG_CLAMP(1, 1e-5f),
+    LOG_CLAMP(13, 1e-5f),
+    LOG_CLAMP(1337, 1e-3f),
+    LOG_CLAMP(258 * 128, 1e-5f), /* RIFT: the mel of a 3 s segment */
+
+    RMS(1, 1, 1),
+    RMS(13, 7, 3), /* overlapping windows */
+    RMS(13, 3, 7), /* gaps between windows */
+    RMS(1337, 64, 33),
+    RMS(258, 2048, 512), /* RIFT */
+
+    LAYERNORM(1, 1, FALSE, FALSE, 0, 0, FALSE), /* one value: zero variance */
+    LAYERNORM(13, 7, TRUE, FALSE, 0, 0, FALSE),
+    LAYERNORM(13, 7, FALSE, TRUE, 5, 9, FALSE), /* 3 groups, strided modulation */
+    LAYERNORM(13, 7, TRUE, TRUE, 13, 7, TRUE),  /* in place */
+    LAYERNORM(516, 512, FALSE, TRUE, 258, 3072, FALSE),
+    LAYERNORM(516, 512, FALSE, FALSE, 0, 0, TRUE),
+
+    FILL_ROWS(1, 1),
+    FILL_ROWS(13, 7),
+    FILL_ROWS(516, 1024),
+
+    GATED_ADD(13, 7, 5, 9),
+    GATED_ADD(516, 512, 258, 3072),
+
+    SILU(1, FALSE),
+    SILU(1337, FALSE),
+    SILU(1024, TRUE),
+    RELU_SQ(13),
+    RELU_SQ(516 * 1024),
+
+    DWCONV1D(1, 1, 1, 1),
+    DWCONV1D(2, 13, 5, 3),
+    DWCONV1D(1, 5, 3, 7), /* taps past both ends */
+    DWCONV1D(2, 258, 512, 31),
+
+    ROPE_HEADNORM(1, 1, 2, 2, 2),
+    ROPE_HEADNORM(2, 13, 24, 8, 6), /* rotation over part of the first head */
+    ROPE_HEADNORM(2, 96, 64, 16, 16),
+    ROPE_HEADNORM(2, 258, 512, 64, 64),
+
+    ATTENTION(1, 1, 1, 1, 1, 0),
+    ATTENTION(2, 13, 3, 5, 13, 7),
+    ATTENTION(1, 37, 2, 8, 1, 0), /* one valid key */
+    ATTENTION(2, 258, 8, 64, 258, 200),
+
+    ZERO_PAD_ROWS(2, 13, 7, 13, 4),
+    ZERO_PAD_ROWS(2, 258, 512, 258, 1),
+
+    GUIDE(1, 1, 1, 1, 0.5f),
+    GUIDE(2, 13, 17, 13, 0.8f),
+    GUIDE(2, 258 * 128, 258 * 128, 2 * 258 * 128, 0.2f),
+
+    AXPY(1, 13, 13, 13, -0.5f),
+    AXPY(3, 7, 9, 0, 1.0f), /* x_stride 0: the same x added to every block */
+    AXPY(2, 258 * 128, 258 * 128, 258 * 128, 0.125f),
+
+    MOMENTS(2, 0, 0), /* nothing to sum */
+    MOMENTS(1, 1, 1),
+    MOMENTS(2, 13, 17),
+    MOMENTS(2, 258 * 128, 258 * 128),
+
+    CFG_RESCALE(1, 13, 13, 0.7f),
+    CFG_RESCALE(2, 7, 9, 0.5f),
+    CFG_RESCALE(2, 258 * 128, 258 * 128, 0.7f),
+};
+
+/* ---- case data ---- */
+
+/* splitmix64: the same inputs on every machine, per case */
+static guint64 rng_state;
+
+static double uniform01(void)
+{
+    guint64 z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53;
+}
+
+static float uniform_sym(void)
+{
+    return (float)(2.0 * uniform01() - 1.0);
+}
+
+#define MAX_INPUTS 5
+
+typedef struct {
+    int n_in;
+    float *in[MAX_INPUTS]; /* host inputs (doubles travel as pairs of floats) */
+    int64_t in_len[MAX_INPUTS];
+    /* the output: rows of out_cols values out_ld floats apart, n_out floats
+     * in all (a gemm's C: M rows of N, ldc apart); doubles when out_f64 */
+    int64_t n_out, out_ld, out_cols;
+    gboolean out_f64;
+    float *out_init; /* [GUARD + n_out + GUARD]: the output buffer before the op */
+    int64_t lda, ldb, ldc;
+} case_data;
+
+static char *case_name(const op_case *c)
+{
+    const char *name = ops[c->op].name;
+#define I64 "%" G_GINT64_FORMAT
+    switch (c->op) {
+    case OP_GEMM:
+        return g_strdup_printf("gemm %s%s " I64 "x" I64 "x" I64 " ld+" I64 " alpha %g beta %g",
+                               c->ta ? "T" : "N", c->tb ? "T" : "N", c->M, c->N, c->K,
+                               c->ld_extra, c->alpha, c->beta);
+    case OP_REFLECT_PAD:
+        return g_strdup_printf("reflect_pad n " I64 " pad " I64, c->n, c->pad);
+    case OP_STFT_MAGNITUDE:
+        return g_strdup_printf("stft_magnitude T " I64 " n_fft " I64 " hop " I64, c->T, c->n_fft,
+                               c->hop);
+    case OP_LOG_CLAMP:
+        return g_strdup_printf("log_clamp n " I64 " floor %g", c->n, c->floor);
+    case OP_FRAME_RMS:
+        return g_strdup_printf("frame_rms T " I64 " win " I64 " hop " I64, c->T, c->win, c->hop);
+    case OP_LAYERNORM:
+        return g_strdup_printf("layernorm " I64 "x" I64 "%s%s%s", c->R, c->D,
+                               c->affine ? " affine" : "", c->modulate ? " modulated" : "",
+                               c->in_place ? " in place" : "");
+    case OP_FILL_ROWS:
+    case OP_GATED_ADD:
+        return g_strdup_printf("%s " I64 "x" I64, name, c->R, c->D);
+    case OP_SILU:
+    case OP_RELU_SQ:
+        return g_strdup_printf("%s n " I64 "%s", name, c->n, c->in_place ? " in place" : "");
+    case OP_DWCONV1D:
+        return g_strdup_printf("dwconv1d B " I64 " T " I64 " C " I64 " k " I64, c->B, c->T, c->D,
+                               c->k);
+    case OP_ROPE_HEADNORM:
+        return g_strdup_printf("rope_headnorm B " I64 " T " I64 " D " I64 " head " I64
+                               " rot " I64,
+                               c->B, c->T, c->D, c->head_dim, c->rot_dim);
+    case OP_ATTENTION:
+        return g_strdup_printf("attention B " I64 " T " I64 " H " I64 " hd " I64 " len %d,%d",
+                               c->B, c->T, c->H, c->head_dim, c->len[0], c->len[1]);
+    case OP_ZERO_PAD_ROWS:
+        return g_strdup_printf("zero_pad_rows B " I64 " T " I64 " D " I64 " len %d,%d", c->B,
+                               c->T, c->D, c->len[0], c->len[1]);
+    case OP_GUIDE:
+    case OP_AXPY:
+    case OP_MOMENTS:
+    case OP_CFG_RESCALE:
+        return g_strdup_printf("%s B " I64 " n " I64 " strides " I64 "," I64, name, c->B, c->n,
+                               c->stride, c->stride2);
+    default:
+        g_assert_not_reached();
+    }
+#undef I64
+}
+
+/* Is position i of the output buffer (0 = first after the guard) an output? */
+static gboolean is_output(const case_data *d, int64_t i)
+{
+    return i >= 0 && i < d->n_out && i % d->out_ld < d->out_cols;
+}
+
+static float *add_input(case_data *d, int64_t len)
+{
+    g_assert(d->n_in < MAX_INPUTS);
+    d->in_len[d->n_in] = len;
+    return d->in[d->n_in++] = g_new(float, MAX(len, 1));
+}
+
+/* `rows` rows of `cols` random values, ld apart; NaN in the gaps (an op must
+ * not read them) */
+static float *add_matrix(case_data *d, int64_t rows, int64_t cols, int64_t ld)
+{
+    float *m = add_input(d, rows * ld);
+    for (int64_t i = 0; i < rows * ld; i++)
+        m[i] = i % ld < cols ? uniform_sym() : NAN;
+    return m;
+}
+
+static void add_doubles(case_data *d, const double *v, int n)
+{
+    memcpy(add_input(d, 2 * n), v, n * sizeof(double));
+}
+
+/* (T-1)·hop + len samples of a test signal: a few sines and noise, with
+ * silence at the start (the stft's eps is what is left there). */
+static float *add_signal(case_data *d, int64_t n)
+{
+    float *x = add_input(d, n);
+    for (int64_t i = 0; i < n; i++)
+        x[i] = i < n / 4 ? 0.0f
+                         : (float)(0.5 * sin(0.031 * i) + 0.25 * sin(0.4 * i + 1.0) +
+                                   0.1 * uniform_sym());
+    return x;
+}
+
+/* The output: rows of cols values ld apart. */
+static void set_output(case_data *d, int64_t rows, int64_t cols, int64_t ld)
+{
+    d->n_out = rows * ld;
+    d->out_cols = cols;
+    d->out_ld = MAX(ld, 1);
+}
+
+/* Inputs of every op but the in-place ones, whose input is the output. */
+static void make_inputs(const op_case *c, case_data *d)
+{
+    switch (c->op) {
+    case OP_GEMM:
+        d->lda = (c->ta ? c->M : c->K) + c->ld_extra;
+        d->ldb = (c->tb ? c->K : c->N) + c->ld_extra;
+        d->ldc = c->N + c->ld_extra;
+        add_matrix(d, c->ta ? c->K : c->M, c->ta ? c->M : c->K, d->lda);
+        add_matrix(d, c->tb ? c->N : c->K, c->tb ? c->K : c->N, d->ldb);
+        set_output(d, c->M, c->N, d->ldc);
+        break;
+    case OP_REFLECT_PAD:
+        add_matrix(d, 1, c->n, c->n);
+        set_output(d, 1, c->n + 2 * c->pad, c->n + 2 * c->pad);
+        break;
+    case OP_STFT_MAGNITUDE: {
+        add_signal(d, (c->T - 1) * c->hop + c->n_fft);
+        float *w = add_input(d, c->n_fft); /* periodic Hann, as torch.hann_window */
+        for (int64_t i = 0; i < c->n_fft; i++)
+            w[i] = (float)(0.5 - 0.5 * cos(2.0 * G_PI * (double)i / (double)c->n_fft));
+        set_output(d, c->T, c->n_fft / 2 + 1, c->n_fft / 2 + 1);
+        break;
+    }
+    case OP_LOG_CLAMP:
+    case OP_RELU_SQ:
+        set_output(d, 1, c->n, c->n);
+        break;
+    case OP_FRAME_RMS:
+        add_signal(d, (c->T - 1) * c->hop + c->win);
+        set_output(d, 1, c->T, c->T);
+        break;
+    case OP_LAYERNORM: {
+        if (!c->in_place)
+            add_matrix(d, c->R, c->D, c->D);
+        if (c->affine) {
+            add_matrix(d, 1, c->D, c->D); /* gamma */
+            add_matrix(d, 1, c->D, c->D); /* beta */
+        }
+        if (c->modulate) {
+            const int64_t groups = (c->R + c->group - 1) / c->group;
+            add_matrix(d, groups, c->D, c->stride); /* scale */
+            add_matrix(d, groups, c->D, c->stride); /* shift */
+        }
+        set_output(d, c->R, c->D, c->D);
+        break;
+    }
+    case OP_FILL_ROWS:
+        add_matrix(d, 1, c->D, c->D);
+        set_output(d, c->R, c->D, c->D);
+        break;
+    case OP_GATED_ADD:
+        add_matrix(d, c->R, c->D, c->D);
+        add_matrix(d, (c->R + c->group - 1) / c->group, c->D, c->stride);
+        set_output(d, c->R, c->D, c->D);
+        break;
+    case OP_SILU: {
+        if (!c->in_place) {
+            float *x = add_input(d, c->n);
+            for (int64_t i = 0; i < c->n; i++)
+                x[i] = 12.0f * uniform_sym();
+        }
+        set_output(d, 1, c->n, c->n);
+        break;
+    }
+    case OP_DWCONV1D:
+        add_matrix(d, c->B * c->T, c->D, c->D); /* x */
+        add_matrix(d, c->D, c->k, c->k);        /* w */
+        add_matrix(d, 1, c->D, c->D);           /* bias */
+        set_output(d, c->B * c->T, c->D, c->D);
+        break;
+    case OP_ROPE_HEADNORM: {
+        float *inv_freq = add_input(d, MAX(c->rot_dim / 2, 1));
+        for (int64_t i = 0; i < c->rot_dim / 2; i++)
+            inv_freq[i] = (float)pow(10000.0, -2.0 * (double)i / (double)c->rot_dim);
+        set_output(d, c->B * c->T, c->D, c->D);
+        break;
+    }
+    case OP_ATTENTION:
+        for (int i = 0; i < 3; i++) /* q, k, v */
+            add_matrix(d, c->B * c->T, c->D, c->D);
+        set_output(d, c->B * c->T, c->D, c->D);
+        break;
+    case OP_ZERO_PAD_ROWS:
+        set_output(d, c->B * c->T, c->D, c->D);
+        break;
+    case OP_GUIDE:
+        add_matrix(d, c->B, c->n, c->stride2);
+        set_output(d, c->B, c->n, c->stride);
+        break;
+    case OP_AXPY:
+        add_matrix(d, c->stride2 ? c->B : 1, c->n, MAX(c->stride2, c->n));
+        set_output(d, c->B, c->n, c->stride);
+        break;
+    case OP_MOMENTS:
+        add_matrix(d, c->B, c->n, c->stride);
+        set_output(d, 1, 4, 4);
+        d->out_f64 = TRUE;
+        break;
+    case OP_CFG_RESCALE:
+        set_output(d, c->B, c->n, c->stride);
+        break;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+/* The starting value of output j. */
+static float initial_output(const op_case *c, int64_t j)
+{
+    switch (c->op) {
+    case OP_GEMM:
+        return c->beta != 0.0f ? uniform_sym() : NAN; /* beta == 0: C must not be read */
+    case OP_LOG_CLAMP: /* zeros, negatives, 1e-7 .. 55 around the floor */
+        return j % 5 == 0   ? 0.0f
+               : j % 7 == 0 ? -uniform_sym() - 1.5f
+                            : (float)exp(-16.0 + 20.0 * uniform01());
+    case OP_RELU_SQ:
+    case OP_GATED_ADD:
+    case OP_ROPE_HEADNORM:
+    case OP_ZERO_PAD_ROWS:
+    case OP_GUIDE:
+    case OP_AXPY:
+        return uniform_sym(); /* in place */
+    case OP_CFG_RESCALE:
+        return 0.3f + 2.0f * uniform_sym();
+    case OP_LAYERNORM: /* in place: rows off zero, as activations are */
+        return c->in_place ? 3.0f + 2.0f * uniform_sym() : NAN;
+    case OP_SILU:
+        return c->in_place ? 12.0f * uniform_sym() : NAN;
+    default:
+        return NAN; /* a pure output: every element must be written */
+    }
+}
+
+/* Moments {Σ x, Σ x²} of the n values of B blocks `stride` apart, times a. */
+static void moments_of(const float *x, int64_t B, int64_t n, int64_t stride, double a, double *m)
+{
+    m[0] = m[1] = 0.0;
+    for (int64_t i = 0; i < B; i++)
+        for (int64_t j = 0; j < n; j++) {
+            const double v = a * x[i * stride + j];
+            m[0] += v;
+            m[1] += v * v;
+        }
+}
+
+static void make_case(const op_case *c, guint seed, case_data *d)
+{
+    memset(d, 0, sizeof *d);
+    rng_state = seed;
+    make_inputs(c, d);
+    const int64_t total = GUARD + d->n_out + GUARD;
+    d->out_init = g_new(float, total);
+    for (int64_t i = 0; i < total; i++)
+        d->out_init[i] = is_output(d, i - GUARD) ? initial_output(c, i - GUARD) : GUARD_VALUE;
+    if (c->op == OP_CFG_RESCALE) {
+        /* m_ref, m_x: the moments of x and of x scaled (ratio 1.7) */
+        double m_ref[2], m_x[2];
+        moments_of(d->out_init + GUARD, c->B, c->n, c->stride, 1.7, m_ref);
+        moments_of(d->out_init + GUARD, c->B, c->n, c->stride, 1.0, m_x);
+        add_doubles(d, m_ref, 2);
+        add_doubles(d, m_x, 2);
+    }
+}
+
+static void free_case(case_data *d)
+{
+    for (int i = 0; i < d->n_in; i++)
+        g_free(d->in[i]);
+    g_free(d->out_init);
+}
+
+/* ---- running a case on a backend ---- */
+
+typedef struct {
+    float *in[MAX_INPUTS];
+    float *out;  /* the whole output buffer, guards included */
+    void *work;  /* attention's workspace */
+} dev_bufs;
+
+static void upload_case(rift_backend *be, const op_case *c, const case_data *d, dev_bufs *b)
+{
+    memset(b, 0, sizeof *b);
+    for (int i = 0; i < d->n_in; i++) {
+        b->in[i] = rift_backend_alloc(be, d->in_len[i] * sizeof(float));
+        rift_backend_upload(be, b->in[i], d->in[i], d->in_len[i] * sizeof(float));
+    }
+    const size_t out_bytes = (GUARD + d->n_out + GUARD) * sizeof(float);
+    b->out = rift_backend_alloc(be, out_bytes);
+    rift_backend_upload(be, b->out, d->out_init, out_bytes);
+    if (c->op == OP_ATTENTION)
+        b->work = rift_backend_alloc(
+            be, rift_op_attention_workspace(be, c->B, c->T, c->H, c->head_dim));
+}
+
+static void free_bufs(rift_backend *be, dev_bufs *b)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(b->in); i++)
+        rift_backend_free_mem(be, b->in[i]);
+    rift_backend_free_mem(be, b->out);
+    rift_backend_free_mem(be, b->work);
+}
+
+static void enqueue_op(rift_backend *be, const op_case *c, const case_data *d, const dev_bufs *b)
+{
+    float *out = b->out + GUARD;
+    float *const *in = b->in;
+    switch (c->op) {
+    case OP_GEMM:
+        rift_op_gemm(be, c->ta, c->tb, c->M, c->N, c->K, c->alpha, in[0], d->lda, in[1], d->ldb,
+                     c->beta, out, d->ldc);
+        break;
+    case OP_REFLECT_PAD:
+        rift_op_reflect_pad(be, out, in[0], c->n, c->pad);
+        break;
+    case OP_STFT_MAGNITUDE:
+        rift_op_stft_magnitude(be, out, in[0], c->T, c->n_fft, c->hop, in[1], c->eps);
+        break;
+    case OP_LOG_CLAMP:
+        rift_op_log_clamp(be, out, c->n, c->floor);
+        break;
+    case OP_FRAME_RMS:
+        rift_op_frame_rms(be, out, in[0], c->T, c->win, c->hop);
+        break;
+    case OP_LAYERNORM: {
+        int i = 0;
+        const float *x = c->in_place ? out : in[i++];
+        const float *gamma = c->affine ? in[i++] : NULL;
+        const float *beta = c->affine ? in[i++] : NULL;
+        const float *scale = c->modulate ? in[i++] : NULL;
+        const float *shift = c->modulate ? in[i++] : NULL;
+        rift_op_layernorm(be, out, x, c->R, c->D, c->eps, gamma, beta, scale, shift, c->group,
+                          c->stride);
+        break;
+    }
+    case OP_FILL_ROWS:
+        rift_op_fill_rows(be, out, in[0], c->R, c->D);
+        break;
+    case OP_GATED_ADD:
+        rift_op_gated_add(be, out, in[0], in[1], c->R, c->D, c->group, c->stride);
+        break;
+    case OP_SILU:
+        rift_op_silu(be, out, c->in_place ? out : in[0], c->n);
+        break;
+    case OP_RELU_SQ:
+        rift_op_relu_sq(be, out, c->n);
+        break;
+    case OP_DWCONV1D:
+        rift_op_dwconv1d(be, out, in[0], in[1], in[2], c->B, c->T, c->D, c->k);
+        break;
+    case OP_ROPE_HEADNORM:
+        rift_op_rope_headnorm(be, out, c->B, c->T, c->D, c->head_dim, c->rot_dim, in[0], c->eps);
+        break;
+    case OP_ATTENTION:
+        rift_op_attention(be, out, in[0], in[1], in[2], c->B, c->T, c->H, c->head_dim,
+                          (float)(1.0 / sqrt((double)c->head_dim)), c->len, b->work);
+        break;
+    case OP_ZERO_PAD_ROWS:
+        rift_op_zero_pad_rows(be, out, c->B, c->T, c->D, c->len);
+        break;
+    case OP_GUIDE:
+        rift_op_guide(be, out, c->stride, in[0], c->stride2, c->B, c->n, c->alpha);
+        break;
+    case OP_AXPY:
+        rift_op_axpy(be, out, c->stride, in[0], c->stride2, c->B, c->n, c->alpha);
+        break;
+    case OP_MOMENTS:
+        rift_op_moments(be, (double *)out, in[0], c->stride, c->B, c->n);
+        break;
+    case OP_CFG_RESCALE:
+        rift_op_cfg_rescale(be, out, c->stride, c->B, c->n, (const double *)in[0],
+                            (const double *)in[1], c->B * c->n, c->alpha);
+        break;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+/* Run the case on `be`; the whole output buffer comes back in `result`
+ * (GUARD + n_out + GUARD floats). FALSE, and a failed check, when the
+ * backend reports an error. */
+static gboolean run_case(rift_backend *be, const char *label, const op_case *c,
+                         const case_data *d, float *result)
+{
+    dev_bufs b;
+    upload_case(be, c, d, &b);
+    enqueue_op(be, c, d, &b);
+    rift_backend_download(be, result, b.out, (GUARD + d->n_out + GUARD) * sizeof(float));
+    GError *err = NULL;
+    const gboolean ok = rift_backend_sync(be, &err);
+    free_bufs(be, &b);
+    if (!ok) {
+        rift_test_true(FALSE, "%s: ran (%s)", label, err->message);
+        g_error_free(err);
+    }
+    return ok;
+}
+
+/* The outputs of `result` as doubles, row after row without the gaps;
+ * returns their count and sets *clobbered to the non-outputs that changed. */
+static int64_t outputs_of(const case_data *d, const float *result, double *vals,
+                          int64_t *clobbered)
+{
+    int64_t n = 0;
+    *clobbered = 0;
+    for (int64_t i = 0; i < GUARD + d->n_out + GUARD; i++) {
+        if (is_output(d, i - GUARD))
+            vals[n++] = result[i];
+        else if (memcmp(&result[i], &d->out_init[i], sizeof(float)) != 0)
+            (*clobbered)++;
+    }
+    if (d->out_f64) {
+        n /= 2;
+        memcpy(vals, result + GUARD, n * sizeof(double));
+    }
+    return n;
+}
+
+static void compare(const char *label, const double *got, const double *ref, int64_t n,
+                    int64_t clobbered, double max_nmse)
+{
+    double err2 = 0.0, ref2 = 0.0, max_abs = 0.0;
+    int64_t nonfinite = 0, worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(got[i]) || !isfinite(ref[i])) {
+            nonfinite++;
+            continue;
+        }
+        const double e = fabs(got[i] - ref[i]);
+        if (e > max_abs) {
+            max_abs = e;
+            worst = i;
+        }
+        err2 += e * e;
+        ref2 += ref[i] * ref[i];
+    }
+    const double nmse = ref2 > 0.0 ? err2 / ref2 : err2;
+    const gboolean ok = nonfinite == 0 && clobbered == 0 && nmse <= max_nmse;
+    rift_test_true(ok,
+                   "%s: nmse %.2e (<= %.0e) max-abs %.2e, %" G_GINT64_FORMAT
+                   " non-finite, %" G_GINT64_FORMAT " guards clobbered",
+                   label, nmse, max_nmse, max_abs, nonfinite, clobbered);
+    if (!ok && n > 0)
+        printf("    worst [%" G_GINT64_FORMAT "] got %.9g want %.9g\n", worst, got[worst],
+               ref[worst]);
+}
+
+/* ---- naive double-precision references ---- */
+
+/* Fold j into [0, n) by reflecting at the ends, one reflection at a time. */
+static int64_t naive_reflect(int64_t j, int64_t n)
+{
+    if (n == 1)
+        return 0;
+    while (j < 0 || j >= n)
+        j = j < 0 ? -j : 2 * (n - 1) - j;
+    return j;
+}
+
+/* ref[0, n) = (x - mean) / sqrt(var + eps), biased variance */
+static void naive_norm(double *ref, const double *x, int64_t n, double eps)
+{
+    double mean = 0.0, var = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        mean += x[i] / (double)n;
+    for (int64_t i = 0; i < n; i++)
+        var += (x[i] - mean) * (x[i] - mean) / (double)n;
+    for (int64_t i = 0; i < n; i++)
+        ref[i] = (x[i] - mean) / sqrt(var + eps);
+}
+
+/* The inputs: in[i] of the case, x0 the output buffer before the op. */
+static void reference(const op_case *c, const case_data *d, double *ref)
+{
+    float *const *in = d->in;
+    const float *x0 = d->out_init + GUARD;
+    switch (c->op) {
+    case OP_GEMM: {
+        const float *A = in[0], *B = in[1];
+        for (int64_t m = 0; m < c->M; m++)
+            for (int64_t n = 0; n < c->N; n++) {
+                double acc = 0.0;
+                for (int64_t k = 0; k < c->K; k++) {
+                    const double a = c->ta ? A[k * d->lda + m] : A[m * d->lda + k];
+                    const double b = c->tb ? B[n * d->ldb + k] : B[k * d->ldb + n];
+                    acc += a * b;
+                }
+                /* beta == 0: C is not read (it holds NaN) */
+                const double cin = c->beta != 0.0f ? c->beta * (double)x0[m * d->ldc + n] : 0.0;
+                ref[m * c->N + n] = c->alpha * acc + cin;
+            }
+        break;
+    }
+    case OP_REFLECT_PAD:
+        for (int64_t i = 0; i < c->n + 2 * c->pad; i++)
+            ref[i] = in[0][naive_reflect(i - c->pad, c->n)];
+        break;
+    case OP_STFT_MAGNITUDE: {
+        const int64_t N = c->n_fft, bins = N / 2 + 1;
+        double *cs = g_new(double, N), *sn = g_new(double, N), *f = g_new(double, N);
+        for (int64_t i = 0; i < N; i++) {
+            cs[i] = cos(2.0 * G_PI * (double)i / (double)N);
+            sn[i] = sin(2.0 * G_PI * (double)i / (double)N);
+        }
+        for (int64_t t = 0; t < c->T; t++) {
+            for (int64_t i = 0; i < N; i++)
+                f[i] = (double)in[0][t * c->hop + i] * in[1][i];
+            for (int64_t k = 0; k < bins; k++) {
+                double re = 0.0, im = 0.0;
+                for (int64_t i = 0, ki = 0; i < N; i++, ki = (ki + k) % N) {
+                    re += f[i] * cs[ki];
+                    im -= f[i] * sn[ki];
+                }
+                ref[t * bins + k] = sqrt(re * re + im * im + c->eps);
+            }
+        }
+        g_free(cs);
+        g_free(sn);
+        g_free(f);
+        break;
+    }
+    case OP_LOG_CLAMP:
+        for (int64_t i = 0; i < c->n; i++)
+            ref[i] = log(fmax((double)x0[i], (double)c->floor));
+        break;
+    case OP_FRAME_RMS:
+        for (int64_t t = 0; t < c->T; t++) {
+            double acc = 0.0;
+            for (int64_t i = 0; i < c->win; i++) {
+                const double v = in[0][t * c->hop + i];
+                acc += v * v;
+            }
+            ref[t] = sqrt(acc / (double)c->win);
+        }
+        break;
+    case OP_LAYERNORM: {
+        int i = 0;
+        const float *x = c->in_place ? x0 : in[i++];
+        const float *gamma = c->affine ? in[i++] : NULL, *beta = c->affine ? in[i++] : NULL;
+        const float *scale = c->modulate ? in[i++] : NULL, *shift = c->modulate ? in[i++] : NULL;
+        double *row = g_new(double, c->D);
+        for (int64_t r = 0; r < c->R; r++) {
+            for (int64_t j = 0; j < c->D; j++)
+                row[j] = x[r * c->D + j];
+            double *y = ref + r * c->D;
+            naive_norm(y, row, c->D, c->eps);
+            const int64_t g = c->modulate ? (r / c->group) * c->stride : 0;
+            for (int64_t j = 0; j < c->D; j++) {
+                if (gamma)
+                    y[j] = y[j] * gamma[j] + beta[j];
+                if (scale)
+                    y[j] = y[j] * (1.0 + scale[g + j]) + shift[g + j];
+            }
+        }
+        g_free(row);
+        break;
+    }
+    case OP_FILL_ROWS:
+        for (int64_t i = 0; i < c->R * c->D; i++)
+            ref[i] = in[0][i % c->D];
+        break;
+    case OP_GATED_ADD:
+        for (int64_t r = 0; r < c->R; r++)
+            for (int64_t j = 0; j < c->D; j++) {
+                const double gate = in[1][(r / c->group) * c->stride + j];
+                ref[r * c->D + j] = x0[r * c->D + j] + gate * in[0][r * c->D + j];
+            }
+        break;
+    case OP_SILU: {
+        const float *x = c->in_place ? x0 : in[0];
+        for (int64_t i = 0; i < c->n; i++)
+            ref[i] = x[i] / (1.0 + exp(-(double)x[i]));
+        break;
+    }
+    case OP_RELU_SQ:
+        for (int64_t i = 0; i < c->n; i++)
+            ref[i] = x0[i] > 0.0f ? (double)x0[i] * x0[i] : 0.0;
+        break;
+    case OP_DWCONV1D: {
+        const float *x = in[0], *w = in[1], *bias = in[2];
+        for (int64_t b = 0; b < c->B; b++)
+            for (int64_t t = 0; t < c->T; t++)
+                for (int64_t ch = 0; ch < c->D; ch++) {
+                    double acc = bias[ch];
+                    for (int64_t j = 0; j < c->k; j++) {
+                        const int64_t ts = t + j - c->k / 2; /* zero outside the sequence */
+                        if (ts >= 0 && ts < c->T)
+                            acc += (double)w[ch * c->k + j] * x[(b * c->T + ts) * c->D + ch];
+                    }
+                    ref[(b * c->T + t) * c->D + ch] = acc;
+                }
+        break;
+    }
+    case OP_ROPE_HEADNORM: {
+        double *row = g_new(double, c->D);
+        for (int64_t r = 0; r < c->B * c->T; r++) {
+            for (int64_t j = 0; j < c->D; j++)
+                row[j] = x0[r * c->D + j];
+            for (int64_t i = 0; i < c->rot_dim / 2; i++) {
+                /* the angle is a float32 product by definition (torch's einsum) */
+                const double th = (float)(r % c->T) * in[0][i];
+                const double a = row[2 * i], b = row[2 * i + 1];
+                row[2 * i] = a * cos(th) - b * sin(th);
+                row[2 * i + 1] = b * cos(th) + a * sin(th);
+            }
+            for (int64_t h = 0; h < c->D / c->head_dim; h++)
+                naive_norm(ref + r * c->D + h * c->head_dim, row + h * c->head_dim, c->head_dim,
+                           c->eps);
+        }
+        g_free(row);
+        break;
+    }
+    case OP_ATTENTION: {
+        const float *q = in[0], *k = in[1], *v = in[2];
+        const int64_t D = c->D, hd = c->head_dim;
+        const double scale = (float)(1.0 / sqrt((double)hd));
+        double *p = g_new(double, c->T);
+        for (int64_t b = 0; b < c->B; b++)
+            for (int64_t h = 0; h < c->H; h++)
+                for (int64_t t = 0; t < c->T; t++) {
+                    const float *qr = q + (b * c->T + t) * D + h * hd;
+                    double mx = -INFINITY, sum = 0.0;
+                    for (int64_t s = 0; s < c->len[b]; s++) {
+                        const float *kr = k + (b * c->T + s) * D + h * hd;
+                        double dot = 0.0;
+                        for (int64_t i = 0; i < hd; i++)
+                            dot += (double)qr[i] * kr[i];
+                        p[s] = scale * dot;
+                        mx = fmax(mx, p[s]);
+                    }
+                    for (int64_t s = 0; s < c->len[b]; s++)
+                        sum += (p[s] = exp(p[s] - mx));
+                    for (int64_t i = 0; i < hd; i++) {
+                        double acc = 0.0;
+                        for (int64_t s = 0; s < c->len[b]; s++)
+                            acc += p[s] / sum * v[(b * c->T + s) * D + h * hd + i];
+                        ref[(b * c->T + t) * D + h * hd + i] = acc;
+                    }
+                }
+        g_free(p);
+        break;
+    }
+    case OP_ZERO_PAD_ROWS:
+        for (int64_t b = 0; b < c->B; b++)
+            for (int64_t t = 0; t < c->T; t++)
+                for (int64_t j = 0; j < c->D; j++) {
+                    const int64_t i = (b * c->T + t) * c->D + j;
+                    ref[i] = t < c->len[b] ? x0[i] : 0.0;
+                }
+        break;
+    case OP_GUIDE:
+        for (int64_t b = 0; b < c->B; b++)
+            for (int64_t j = 0; j < c->n; j++) {
+                const double a = x0[b * c->stride + j];
+                ref[b * c->n + j] = a + (a - in[0][b * c->stride2 + j]) * c->alpha;
+            }
+        break;
+    case OP_AXPY:
+        for (int64_t b = 0; b < c->B; b++)
+            for (int64_t j = 0; j < c->n; j++)
+                ref[b * c->n + j] =
+                    x0[b * c->stride + j] + (double)c->alpha * in[0][b * c->stride2 + j];
+        break;
+    case OP_MOMENTS:
+        moments_of(in[0], c->B, c->n, c->stride, 1.0, ref);
+        break;
+    case OP_CFG_RESCALE: {
+        /* torch's std (N - 1) from the moments; the ratio of the two */
+        const double *m_ref = (const double *)in[0], *m_x = (const double *)in[1];
+        const double count = (double)(c->B * c->n);
+        const double var_ref = (m_ref[1] - m_ref[0] * m_ref[0] / count) / (count - 1.0);
+        const double var_x = (m_x[1] - m_x[0] * m_x[0] / count) / (count - 1.0);
+        const double ratio = sqrt(var_ref / var_x);
+        for (int64_t b = 0; b < c->B; b++)
+            for (int64_t j = 0; j < c->n; j++)
+                ref[b * c->n + j] =
+                    x0[b * c->stride + j] * (c->alpha * ratio + (1.0 - c->alpha));
+        break;
+    }
+    default:
+        g_assert_not_reached();
+    }
+}
+
+/* ---- timing ---- */
+
+static void perf_case(rift_backend *be, const char *backend, const char *name, const op_case *c,
+                      const case_data *d)
+{
+    dev_bufs b;
+    upload_case(be, c, d, &b);
+    enqueue_op(be, c, d, &b); /* warm-up: plans, scratch, caches */
+    GError *err = NULL;
+    int64_t iters = 1;
+    double secs = 0.0;
+    gboolean ok = rift_backend_sync(be, &err);
+    /* double the repetitions until one timed batch lasts 0.2 s */
+    while (ok) {
+        const gint64 t0 = g_get_monotonic_time();
+        for (int64_t i = 0; i < iters; i++)
+            enqueue_op(be, c, d, &b);
+        ok = rift_backend_sync(be, &err);
+        secs = (double)(g_get_monotonic_time() - t0) * 1e-6;
+        if (secs >= 0.2 || iters >= (1 << 20))
+            break;
+        iters *= 2;
+    }
+    free_bufs(be, &b);
+    if (!ok) {
+        rift_test_true(FALSE, "perf %s on %s: ran (%s)", name, backend, err->message);
+        g_error_free(err);
+        return;
+    }
+    const double per_op = secs / (double)iters;
+    printf("perf %-52s %-4s %10.4f ms", name, backend, per_op * 1e3);
+    if (c->op == OP_GEMM)
+        printf("  %8.1f GFLOP/s", 2.0 * c->M * c->N * c->K / per_op * 1e-9);
+    printf("\n");
+}
+
+/* ---- the CUDA backend's error paths ---- */
+
+static void expect_error(rift_backend *be, const char *what, const char *needle)
+{
+    GError *err = NULL;
+    const gboolean ok = rift_backend_sync(be, &err);
+    rift_test_true(!ok && strstr(err->message, needle) != NULL, "error path: %s -> \"%s\"", what,
+                   err ? err->message : "no error");
+    g_clear_error(&err);
+}
+
+static void test_cuda_errors(rift_backend *be)
+{
+    /* far beyond any device's memory: not NULL-and-crash but a GError */
+    void *huge = rift_backend_alloc(be, (size_t)1 << 50);
+    rift_test_true(huge == NULL, "error path: a 1 PiB allocation returns NULL");
+    expect_error(be, "1 PiB allocation", "cuda alloc: ");
+
+    /* what an op does with the NULL such a failure leaves */
+    rift_op_log_clamp(be, NULL, 4, 1e-5f);
+    expect_error(be, "op on NULL", "cuda log_clamp: an operand is NULL");
+
+    float *buf = rift_backend_alloc(be, 4 * sizeof(float));
+    rift_op_gemm(be, FALSE, FALSE, (int64_t)G_MAXINT + 1, 1, 1, 1.0f, buf, 1, buf, 1, 0.0f, buf,
+                 1);
+    expect_error(be, "gemm beyond 32 bits", "cuda gemm: ");
+
+    /* the backend still works once the error is taken */
+    const float x[4] = {1.0f, 0.0f, -1.0f, (float)G_E};
+    float y[4];
+    rift_backend_upload(be, buf, x, sizeof x);
+    rift_op_log_clamp(be, buf, 4, 1e-5f);
+    rift_backend_download(be, y, buf, sizeof y);
+    GError *err = NULL;
+    const gboolean ok = rift_backend_sync(be, &err);
+    rift_test_true(ok && y[0] == 0.0f && fabsf(y[2] - logf(1e-5f)) < 1e-5f &&
+                       fabsf(y[3] - 1.0f) < 1e-6f,
+                   "error path: the backend runs again after the errors (%s)",
+                   ok ? "synced" : err->message);
+    g_clear_error(&err);
+    rift_backend_free_mem(be, buf);
+}
+
+/* ---- main ---- */
+
+int main(int argc, char **argv)
+{
+    const char *mode = NULL, *filter = NULL;
+    gboolean perf = FALSE;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--perf") == 0)
+            perf = TRUE;
+        else if (!mode)
+            mode = argv[i];
+        else
+            filter = argv[i];
+    }
+    const gboolean vs_cpu = g_strcmp0(mode, "cuda-vs-cpu") == 0;
+    if (!vs_cpu && g_strcmp0(mode, "cpu-reference") != 0) {
+        fprintf(stderr, "usage: %s cpu-reference|cuda-vs-cpu [--perf] [FILTER]\n", argv[0]);
+        return 2;
+    }
+
+    GError *err = NULL;
+    rift_backend *cpu = rift_backend_new(RIFT_BACKEND_CPU, -1, &err);
+    g_assert_no_error(err);
+    printf("cpu backend: %s\n", rift_backend_describe(cpu));
+    rift_backend *cuda = NULL;
+    if (vs_cpu) {
+        char *why = NULL;
+        if (!rift_backend_cuda_available(&why)) {
+            /* asking anyway must fail with a GError, never abort */
+            cuda = rift_backend_new(RIFT_BACKEND_CUDA, -1, &err);
+            rift_test_true(cuda == NULL && err != NULL, "without a device, the cuda backend "
+                           "refuses: %s", err ? err->message : "(no error)");
+            g_clear_error(&err);
+            if (g_strcmp0(g_getenv("RIFT_REQUIRE_CUDA"), "1") == 0)
+                rift_test_true(FALSE, "RIFT_REQUIRE_CUDA=1 but CUDA is unavailable: %s", why);
+            rift_backend_unref(cpu);
+            if (rift_test_exit() != 0) {
+                g_free(why);
+                return 1;
+            }
+            const int rc = rift_test_skip("%s", why);
+            g_free(why);
+            return rc;
+        }
+        cuda = rift_backend_new(RIFT_BACKEND_CUDA, -1, &err);
+        if (!cuda) {
+            rift_test_true(FALSE, "open the cuda backend (%s)", err->message);
+            g_error_free(err);
+            rift_backend_unref(cpu);
+            return rift_test_exit();
+        }
+        printf("cuda backend: %s\n", rift_backend_describe(cuda));
+    }
+
+    for (guint ci = 0; ci < G_N_ELEMENTS(cases); ci++) {
+        const op_case *c = &cases[ci];
+        char *name = case_name(c);
+        if (filter && !strstr(name, filter)) {
+            g_free(name);
+            continue;
+        }
+        case_data d;
+        make_case(c, 1000 + ci, &d);
+        const int64_t total = GUARD + d.n_out + GUARD;
+        float *res_cpu = g_new(float, total);
+        double *got = g_new(double, d.n_out), *ref = g_new(double, d.n_out);
+        int64_t clobbered, n;
+        if (!vs_cpu) {
+            char *label = g_strdup_printf("cpu vs reference: %s", name);
+            if (run_case(cpu, label, c, &d, res_cpu)) {
+                n = outputs_of(&d, res_cpu, got, &clobbered);
+                reference(c, &d, ref);
+                compare(label, got, ref, n, clobbered, ops[c->op].nmse);
+            }
+            g_free(label);
+        } else {
+            char *label = g_strdup_printf("cuda vs cpu: %s", name);
+            float *res_cuda = g_new(float, total);
+            int64_t clobbered_cpu;
+            if (run_case(cpu, label, c, &d, res_cpu) && run_case(cuda, label, c, &d, res_cuda)) {
+                outputs_of(&d, res_cpu, ref, &clobbered_cpu);
+                n = outputs_of(&d, res_cuda, got, &clobbered);
+                rift_test_true(clobbered_cpu == 0, "%s: cpu guards intact", label);
+                compare(label, got, ref, n, clobbered, ops[c->op].nmse);
+            }
+            g_free(res_cuda);
+            g_free(label);
+        }
+        if (perf) {
+            perf_case(cpu, "cpu", name, c, &d);
+            if (cuda)
+                perf_case(cuda, "cuda", name, c, &d);
+        }
+        g_free(res_cpu);
+        g_free(got);
+        g_free(ref);
+        free_case(&d);
+        g_free(name);
+    }
+
+    if (cuda) {
+        test_cuda_errors(cuda);
+        rift_backend_unref(cuda);
+    }
+    rift_backend_unref(cpu);
+    return rift_test_exit();
+}
