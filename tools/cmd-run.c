@@ -11,6 +11,8 @@
 
 static const rift_stage stages[] = {
     {"mel", FALSE, rift_stage_mel, "audio [n] -> mel [128,T], rms [T] (44.1 kHz, hop 512)"},
+    {"dit", TRUE, rift_stage_dit, "one DiT evaluation: x, spk, f0, rms, cvec, time, ... -> out"},
+    {"sample", TRUE, rift_stage_sample, "the RF sampler with guidance: src_mel, ..., y0 -> out, trajectory"},
 };
 
 float *rift_stage_input_f32(rift_stage_ctx *ctx, const char *name, const rift_tensor **t_out,
