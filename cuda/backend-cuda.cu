@@ -150,6 +150,13 @@ static void cuda_memset0(rift_backend *be, void *dst, size_t nbytes)
         RIFT_CUDA_TRY(be, "memset0", cudaMemsetAsync, dst, 0, nbytes, rift_cuda(be)->stream);
 }
 
+static void cuda_copy(rift_backend *be, void *dst, const void *src, size_t nbytes)
+{
+    if (rift_cuda_enter(be, "copy"))
+        RIFT_CUDA_TRY(be, "copy", cudaMemcpyAsync, dst, src, nbytes, cudaMemcpyDeviceToDevice,
+                      rift_cuda(be)->stream);
+}
+
 /* A fault inside a kernel is reported here, by the first call that sees it;
  * CUDA_LAUNCH_BLOCKING=1 makes it point at the launch instead. */
 static gboolean cuda_sync(rift_backend *be, GError **err)
@@ -252,6 +259,7 @@ static const rift_backend_i cuda_iface = {
     /* .upload = */ cuda_upload,
     /* .download = */ cuda_download,
     /* .memset0 = */ cuda_memset0,
+    /* .copy = */ cuda_copy,
     /* .sync = */ cuda_sync,
     /* .gemm = */ rift_cuda_gemm,
     /* .reflect_pad = */ rift_cuda_reflect_pad,
@@ -272,6 +280,19 @@ static const rift_backend_i cuda_iface = {
     /* .axpy = */ rift_cuda_axpy,
     /* .moments = */ rift_cuda_moments,
     /* .cfg_rescale = */ rift_cuda_cfg_rescale,
+    /* .conv2d = */ NULL,
+    /* .conv2d_workspace = */ NULL,
+    /* .conv_transpose2d = */ NULL,
+    /* .conv_transpose2d_workspace = */ NULL,
+    /* .avgpool2d = */ NULL,
+    /* .channel_affine = */ NULL,
+    /* .relu = */ NULL,
+    /* .sigmoid = */ NULL,
+    /* .gelu = */ NULL,
+    /* .gru = */ NULL,
+    /* .conv1d = */ NULL,
+    /* .conv1d_workspace = */ NULL,
+    /* .channel_norm = */ NULL,
 };
 
 /* Why device `device` cannot be used, or NULL when it can (g_free it). */

@@ -17,6 +17,7 @@ typedef struct rift_backend_i {
     void (*upload)(rift_backend *be, void *dst, const void *host_src, size_t nbytes);
     void (*download)(rift_backend *be, void *host_dst, const void *src, size_t nbytes);
     void (*memset0)(rift_backend *be, void *dst, size_t nbytes);
+    void (*copy)(rift_backend *be, void *dst, const void *src, size_t nbytes); /* both backend memory */
     /* wait for queued work; FALSE with the sticky error if any */
     gboolean (*sync)(rift_backend *be, GError **err);
 
@@ -57,6 +58,37 @@ typedef struct rift_backend_i {
                     int64_t n);
     void (*cfg_rescale)(rift_backend *be, float *x, int64_t stride, int64_t B, int64_t n,
                         const double *m_ref, const double *m_x, int64_t count, float r);
+    void (*conv2d)(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
+                   int64_t Cin, int64_t H, int64_t W, int64_t Cout, int64_t kh, int64_t kw,
+                   int64_t sh, int64_t sw, int64_t ph, int64_t pw, void *work);
+    size_t (*conv2d_workspace)(rift_backend *be, int64_t Cin, int64_t H, int64_t W, int64_t Cout,
+                               int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                               int64_t pw);
+    void (*conv_transpose2d)(rift_backend *be, float *y, const float *x, const float *w,
+                             const float *bias, int64_t Cin, int64_t H, int64_t W, int64_t Cout,
+                             int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                             int64_t pw, int64_t oph, int64_t opw, void *work);
+    size_t (*conv_transpose2d_workspace)(rift_backend *be, int64_t Cin, int64_t H, int64_t W,
+                                         int64_t Cout, int64_t kh, int64_t kw, int64_t sh,
+                                         int64_t sw, int64_t ph, int64_t pw, int64_t oph,
+                                         int64_t opw);
+    void (*avgpool2d)(rift_backend *be, float *y, const float *x, int64_t C, int64_t H, int64_t W,
+                      int64_t k);
+    void (*channel_affine)(rift_backend *be, float *y, const float *x, int64_t C, int64_t n,
+                           const float *scale, const float *shift);
+    void (*relu)(rift_backend *be, float *y, const float *x, int64_t n);
+    void (*sigmoid)(rift_backend *be, float *y, const float *x, int64_t n);
+    void (*gelu)(rift_backend *be, float *y, const float *x, int64_t n);
+    void (*gru)(rift_backend *be, float *out, int64_t out_stride, const float *xp,
+                const float *w_hh, const float *b_hh, int64_t T, int64_t H, gboolean reverse,
+                float *work);
+    void (*conv1d)(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
+                   int64_t L, int64_t Cin, int64_t Cout, int64_t k, int64_t stride, int64_t pad,
+                   int64_t groups, void *work);
+    size_t (*conv1d_workspace)(rift_backend *be, int64_t L, int64_t Cin, int64_t Cout, int64_t k,
+                               int64_t stride, int64_t pad, int64_t groups);
+    void (*channel_norm)(rift_backend *be, float *y, const float *x, int64_t L, int64_t C,
+                         float eps, const float *gamma, const float *beta);
 } rift_backend_i;
 
 struct rift_backend {

@@ -160,6 +160,12 @@ void rift_backend_memset0(rift_backend *be, void *dst, size_t nbytes)
         be->iface->memset0(be, dst, nbytes);
 }
 
+void rift_backend_copy(rift_backend *be, void *dst, const void *src, size_t nbytes)
+{
+    if (nbytes)
+        be->iface->copy(be, dst, src, nbytes);
+}
+
 gboolean rift_backend_sync(rift_backend *be, GError **err)
 {
     return be->iface->sync(be, err);
@@ -351,4 +357,124 @@ void rift_op_cfg_rescale(rift_backend *be, float *x, int64_t stride, int64_t B, 
     if (B == 0 || n == 0)
         return;
     DISPATCH(be, cfg_rescale, x, stride, B, n, m_ref, m_x, count, r);
+}
+
+static int64_t conv_out(int64_t n, int64_t k, int64_t s, int64_t p)
+{
+    return (n + 2 * p - k) / s + 1;
+}
+
+void rift_op_conv2d(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
+                    int64_t Cin, int64_t H, int64_t W, int64_t Cout, int64_t kh, int64_t kw,
+                    int64_t sh, int64_t sw, int64_t ph, int64_t pw, void *work)
+{
+    g_return_if_fail(Cin > 0 && Cout > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0);
+    g_return_if_fail(ph >= 0 && pw >= 0 && H + 2 * ph >= kh && W + 2 * pw >= kw);
+    DISPATCH(be, conv2d, y, x, w, bias, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, work);
+}
+
+size_t rift_op_conv2d_workspace(rift_backend *be, int64_t Cin, int64_t H, int64_t W,
+                                int64_t Cout, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                                int64_t ph, int64_t pw)
+{
+    return be->iface->conv2d_workspace
+               ? be->iface->conv2d_workspace(be, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw)
+               : 0;
+}
+
+void rift_op_conv_transpose2d(rift_backend *be, float *y, const float *x, const float *w,
+                              const float *bias, int64_t Cin, int64_t H, int64_t W, int64_t Cout,
+                              int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                              int64_t pw, int64_t oph, int64_t opw, void *work)
+{
+    g_return_if_fail(Cin > 0 && Cout > 0 && H > 0 && W > 0 && kh > 0 && kw > 0);
+    g_return_if_fail(sh > 0 && sw > 0 && ph >= 0 && pw >= 0 && oph >= 0 && opw >= 0);
+    g_return_if_fail((H - 1) * sh - 2 * ph + kh + oph > 0 && (W - 1) * sw - 2 * pw + kw + opw > 0);
+    DISPATCH(be, conv_transpose2d, y, x, w, bias, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph,
+             opw, work);
+}
+
+size_t rift_op_conv_transpose2d_workspace(rift_backend *be, int64_t Cin, int64_t H, int64_t W,
+                                          int64_t Cout, int64_t kh, int64_t kw, int64_t sh,
+                                          int64_t sw, int64_t ph, int64_t pw, int64_t oph,
+                                          int64_t opw)
+{
+    return be->iface->conv_transpose2d_workspace
+               ? be->iface->conv_transpose2d_workspace(be, Cin, H, W, Cout, kh, kw, sh, sw, ph,
+                                                       pw, oph, opw)
+               : 0;
+}
+
+void rift_op_avgpool2d(rift_backend *be, float *y, const float *x, int64_t C, int64_t H,
+                       int64_t W, int64_t k)
+{
+    g_return_if_fail(C > 0 && k > 0 && H >= k && W >= k);
+    DISPATCH(be, avgpool2d, y, x, C, H, W, k);
+}
+
+void rift_op_channel_affine(rift_backend *be, float *y, const float *x, int64_t C, int64_t n,
+                            const float *scale, const float *shift)
+{
+    g_return_if_fail(C > 0 && n >= 0);
+    if (n == 0)
+        return;
+    DISPATCH(be, channel_affine, y, x, C, n, scale, shift);
+}
+
+void rift_op_relu(rift_backend *be, float *y, const float *x, int64_t n)
+{
+    g_return_if_fail(n >= 0);
+    if (n == 0)
+        return;
+    DISPATCH(be, relu, y, x, n);
+}
+
+void rift_op_sigmoid(rift_backend *be, float *y, const float *x, int64_t n)
+{
+    g_return_if_fail(n >= 0);
+    if (n == 0)
+        return;
+    DISPATCH(be, sigmoid, y, x, n);
+}
+
+void rift_op_gelu(rift_backend *be, float *y, const float *x, int64_t n)
+{
+    g_return_if_fail(n >= 0);
+    if (n == 0)
+        return;
+    DISPATCH(be, gelu, y, x, n);
+}
+
+void rift_op_gru(rift_backend *be, float *out, int64_t out_stride, const float *xp,
+                 const float *w_hh, const float *b_hh, int64_t T, int64_t H, gboolean reverse,
+                 float *work)
+{
+    g_return_if_fail(T >= 0 && H > 0 && out_stride >= H);
+    if (T == 0)
+        return;
+    DISPATCH(be, gru, out, out_stride, xp, w_hh, b_hh, T, H, reverse, work);
+}
+
+void rift_op_conv1d(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
+                    int64_t L, int64_t Cin, int64_t Cout, int64_t k, int64_t stride, int64_t pad,
+                    int64_t groups, void *work)
+{
+    g_return_if_fail(Cin > 0 && Cout > 0 && k > 0 && stride > 0 && pad >= 0 && groups > 0);
+    g_return_if_fail(Cin % groups == 0 && Cout % groups == 0 && conv_out(L, k, stride, pad) > 0);
+    DISPATCH(be, conv1d, y, x, w, bias, L, Cin, Cout, k, stride, pad, groups, work);
+}
+
+size_t rift_op_conv1d_workspace(rift_backend *be, int64_t L, int64_t Cin, int64_t Cout,
+                                int64_t k, int64_t stride, int64_t pad, int64_t groups)
+{
+    return be->iface->conv1d_workspace
+               ? be->iface->conv1d_workspace(be, L, Cin, Cout, k, stride, pad, groups)
+               : 0;
+}
+
+void rift_op_channel_norm(rift_backend *be, float *y, const float *x, int64_t L, int64_t C,
+                          float eps, const float *gamma, const float *beta)
+{
+    g_return_if_fail(L > 0 && C > 0);
+    DISPATCH(be, channel_norm, y, x, L, C, eps, gamma, beta);
 }

@@ -62,6 +62,8 @@ void rift_backend_free_mem(rift_backend *be, void *p);
 void rift_backend_upload(rift_backend *be, void *dst, const void *host_src, size_t nbytes);
 void rift_backend_download(rift_backend *be, void *host_dst, const void *src, size_t nbytes);
 void rift_backend_memset0(rift_backend *be, void *dst, size_t nbytes);
+/* dst and src both backend memory, not overlapping */
+void rift_backend_copy(rift_backend *be, void *dst, const void *src, size_t nbytes);
 gboolean rift_backend_sync(rift_backend *be, GError **err);
 
 G_END_DECLS

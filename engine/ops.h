@@ -125,4 +125,79 @@ void rift_op_moments(rift_backend *be, double *out, const float *x, int64_t stri
 void rift_op_cfg_rescale(rift_backend *be, float *x, int64_t stride, int64_t B, int64_t n,
                          const double *m_ref, const double *m_x, int64_t count, float r);
 
+/* ---- convolutional and recurrent networks (RMVPE, ContentVec) ----------- */
+
+/* 2-D convolution of one image, channels first:
+ * y[co, i, j] = bias[co] + Σ_{ci,a,b} w[co, ci, a, b] · x[ci, i·sh + a − ph, j·sw + b − pw]
+ * (zero outside x). x [Cin, H, W], w [Cout, Cin, kh, kw] (PyTorch layout),
+ * bias [Cout] or NULL, y [Cout, Ho, Wo], Ho = (H + 2·ph − kh)/sh + 1,
+ * Wo = (W + 2·pw − kw)/sw + 1. work: rift_op_conv2d_workspace() bytes.
+ * reference: torch.nn.functional.conv2d */
+void rift_op_conv2d(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
+                    int64_t Cin, int64_t H, int64_t W, int64_t Cout, int64_t kh, int64_t kw,
+                    int64_t sh, int64_t sw, int64_t ph, int64_t pw, void *work);
+size_t rift_op_conv2d_workspace(rift_backend *be, int64_t Cin, int64_t H, int64_t W,
+                                int64_t Cout, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                                int64_t ph, int64_t pw);
+
+/* Transposed 2-D convolution of one image, channels first:
+ * y[co, i·sh − ph + a, j·sw − pw + b] += Σ_ci x[ci, i, j] · w[ci, co, a, b], plus bias,
+ * keeping Ho = (H − 1)·sh − 2·ph + kh + oph rows and Wo likewise (output padding oph, opw).
+ * x [Cin, H, W], w [Cin, Cout, kh, kw] (PyTorch layout), bias [Cout] or NULL.
+ * work: rift_op_conv_transpose2d_workspace() bytes.
+ * reference: torch.nn.functional.conv_transpose2d */
+void rift_op_conv_transpose2d(rift_backend *be, float *y, const float *x, const float *w,
+                              const float *bias, int64_t Cin, int64_t H, int64_t W, int64_t Cout,
+                              int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                              int64_t pw, int64_t oph, int64_t opw, void *work);
+size_t rift_op_conv_transpose2d_workspace(rift_backend *be, int64_t Cin, int64_t H, int64_t W,
+                                          int64_t Cout, int64_t kh, int64_t kw, int64_t sh,
+                                          int64_t sw, int64_t ph, int64_t pw, int64_t oph,
+                                          int64_t opw);
+
+/* Average pooling k×k with stride k, no padding (floor): x [C, H, W] ->
+ * y [C, H/k, W/k]. reference: torch.nn.AvgPool2d(k) */
+void rift_op_avgpool2d(rift_backend *be, float *y, const float *x, int64_t C, int64_t H,
+                       int64_t W, int64_t k);
+
+/* y[c·n + i] = x[c·n + i]·scale[c] + shift[c]: an eval-mode BatchNorm that
+ * cannot be folded into a neighbouring conv. x == y allowed. */
+void rift_op_channel_affine(rift_backend *be, float *y, const float *x, int64_t C, int64_t n,
+                            const float *scale, const float *shift);
+
+/* Elementwise activations; x == y allowed.
+ * relu: max(x, 0); sigmoid: 1/(1 + e^−x); gelu: x·Φ(x) with the exact erf
+ * (torch.nn.GELU(approximate='none')). */
+void rift_op_relu(rift_backend *be, float *y, const float *x, int64_t n);
+void rift_op_sigmoid(rift_backend *be, float *y, const float *x, int64_t n);
+void rift_op_gelu(rift_backend *be, float *y, const float *x, int64_t n);
+
+/* One direction of a GRU layer over T steps, PyTorch's gate order (r, z, n):
+ * xp [T, 3H] holds x_t·W_ihᵀ + b_ih for every step (one GEMM beforehand);
+ *   r = σ(xp_r + h·W_hrᵀ + b_hr), z = σ(xp_z + h·W_hzᵀ + b_hz),
+ *   n = tanh(xp_n + r ⊙ (h·W_hnᵀ + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h,  h_{−1} = 0,
+ * run from t = 0 up, or from T − 1 down when `reverse`; h_t goes to
+ * out[t·out_stride .. + H]. w_hh [3H, H], b_hh [3H]. work: 4·H floats.
+ * reference: torch.nn.GRU */
+void rift_op_gru(rift_backend *be, float *out, int64_t out_stride, const float *xp,
+                 const float *w_hh, const float *b_hh, int64_t T, int64_t H, gboolean reverse,
+                 float *work);
+
+/* 1-D convolution of a time-major sequence:
+ * y[t, co] = bias[co] + Σ_{ci in co's group, j} w[co, ci − g·Cin/groups, j] · x[t·stride + j − pad, ci]
+ * (zero outside x). x [L, Cin], w [Cout, Cin/groups, k] (PyTorch layout),
+ * bias [Cout] or NULL, y [Lout, Cout], Lout = (L + 2·pad − k)/stride + 1.
+ * work: rift_op_conv1d_workspace() bytes. reference: torch.nn.functional.conv1d */
+void rift_op_conv1d(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
+                    int64_t L, int64_t Cin, int64_t Cout, int64_t k, int64_t stride, int64_t pad,
+                    int64_t groups, void *work);
+size_t rift_op_conv1d_workspace(rift_backend *be, int64_t L, int64_t Cin, int64_t Cout,
+                                int64_t k, int64_t stride, int64_t pad, int64_t groups);
+
+/* GroupNorm with one group per channel over a time-major x [L, C]: each
+ * channel normalised over its L values (biased variance, eps), then ·γ[c] + β[c].
+ * x == y allowed. reference: torch.nn.GroupNorm(C, C) */
+void rift_op_channel_norm(rift_backend *be, float *y, const float *x, int64_t L, int64_t C,
+                          float eps, const float *gamma, const float *beta);
+
 G_END_DECLS

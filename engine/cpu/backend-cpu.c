@@ -55,6 +55,7 @@ static const rift_backend_i cpu_iface = {
     .upload = cpu_copy,
     .download = cpu_copy,
     .memset0 = cpu_memset0,
+    .copy = cpu_copy,
     .sync = cpu_sync,
     .gemm = cpu_gemm,
     .reflect_pad = rift_cpu_reflect_pad,
@@ -75,6 +76,19 @@ static const rift_backend_i cpu_iface = {
     .axpy = rift_cpu_axpy,
     .moments = rift_cpu_moments,
     .cfg_rescale = rift_cpu_cfg_rescale,
+    .conv2d = NULL,
+    .conv2d_workspace = NULL,
+    .conv_transpose2d = NULL,
+    .conv_transpose2d_workspace = NULL,
+    .avgpool2d = NULL,
+    .channel_affine = NULL,
+    .relu = NULL,
+    .sigmoid = NULL,
+    .gelu = NULL,
+    .gru = NULL,
+    .conv1d = NULL,
+    .conv1d_workspace = NULL,
+    .channel_norm = NULL,
 };
 
 rift_backend *rift_cpu_backend_new(GError **err)
