@@ -84,9 +84,9 @@ typedef struct rift_backend_i {
                 float *work);
     void (*conv1d)(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
                    int64_t L, int64_t Cin, int64_t Cout, int64_t k, int64_t stride, int64_t pad,
-                   int64_t groups, void *work);
+                   int64_t dilation, int64_t groups, void *work);
     size_t (*conv1d_workspace)(rift_backend *be, int64_t L, int64_t Cin, int64_t Cout, int64_t k,
-                               int64_t stride, int64_t pad, int64_t groups);
+                               int64_t stride, int64_t pad, int64_t dilation, int64_t groups);
     void (*channel_norm)(rift_backend *be, float *y, const float *x, int64_t L, int64_t C,
                          float eps, const float *gamma, const float *beta);
 } rift_backend_i;

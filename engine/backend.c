@@ -359,9 +359,10 @@ void rift_op_cfg_rescale(rift_backend *be, float *x, int64_t stride, int64_t B, 
     DISPATCH(be, cfg_rescale, x, stride, B, n, m_ref, m_x, count, r);
 }
 
-static int64_t conv_out(int64_t n, int64_t k, int64_t s, int64_t p)
+/* output length of a strided, padded, dilated convolution */
+static int64_t conv_out(int64_t n, int64_t k, int64_t s, int64_t p, int64_t d)
 {
-    return (n + 2 * p - k) / s + 1;
+    return (n + 2 * p - d * (k - 1) - 1) / s + 1;
 }
 
 void rift_op_conv2d(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
@@ -457,18 +458,20 @@ void rift_op_gru(rift_backend *be, float *out, int64_t out_stride, const float *
 
 void rift_op_conv1d(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
                     int64_t L, int64_t Cin, int64_t Cout, int64_t k, int64_t stride, int64_t pad,
-                    int64_t groups, void *work)
+                    int64_t dilation, int64_t groups, void *work)
 {
-    g_return_if_fail(Cin > 0 && Cout > 0 && k > 0 && stride > 0 && pad >= 0 && groups > 0);
-    g_return_if_fail(Cin % groups == 0 && Cout % groups == 0 && conv_out(L, k, stride, pad) > 0);
-    DISPATCH(be, conv1d, y, x, w, bias, L, Cin, Cout, k, stride, pad, groups, work);
+    g_return_if_fail(Cin > 0 && Cout > 0 && k > 0 && stride > 0 && pad >= 0 && dilation > 0);
+    g_return_if_fail(groups > 0 && Cin % groups == 0 && Cout % groups == 0);
+    g_return_if_fail(conv_out(L, k, stride, pad, dilation) > 0);
+    DISPATCH(be, conv1d, y, x, w, bias, L, Cin, Cout, k, stride, pad, dilation, groups, work);
 }
 
 size_t rift_op_conv1d_workspace(rift_backend *be, int64_t L, int64_t Cin, int64_t Cout,
-                                int64_t k, int64_t stride, int64_t pad, int64_t groups)
+                                int64_t k, int64_t stride, int64_t pad, int64_t dilation,
+                                int64_t groups)
 {
     return be->iface->conv1d_workspace
-               ? be->iface->conv1d_workspace(be, L, Cin, Cout, k, stride, pad, groups)
+               ? be->iface->conv1d_workspace(be, L, Cin, Cout, k, stride, pad, dilation, groups)
                : 0;
 }
 

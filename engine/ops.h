@@ -184,15 +184,16 @@ void rift_op_gru(rift_backend *be, float *out, int64_t out_stride, const float *
                  float *work);
 
 /* 1-D convolution of a time-major sequence:
- * y[t, co] = bias[co] + Σ_{ci in co's group, j} w[co, ci − g·Cin/groups, j] · x[t·stride + j − pad, ci]
+ * y[t, co] = bias[co] + Σ_{ci in co's group, j} w[co, ci − g·Cin/groups, j] · x[t·stride + j·dilation − pad, ci]
  * (zero outside x). x [L, Cin], w [Cout, Cin/groups, k] (PyTorch layout),
- * bias [Cout] or NULL, y [Lout, Cout], Lout = (L + 2·pad − k)/stride + 1.
+ * bias [Cout] or NULL, y [Lout, Cout], Lout = (L + 2·pad − dilation·(k − 1) − 1)/stride + 1.
  * work: rift_op_conv1d_workspace() bytes. reference: torch.nn.functional.conv1d */
 void rift_op_conv1d(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
                     int64_t L, int64_t Cin, int64_t Cout, int64_t k, int64_t stride, int64_t pad,
-                    int64_t groups, void *work);
+                    int64_t dilation, int64_t groups, void *work);
 size_t rift_op_conv1d_workspace(rift_backend *be, int64_t L, int64_t Cin, int64_t Cout,
-                                int64_t k, int64_t stride, int64_t pad, int64_t groups);
+                                int64_t k, int64_t stride, int64_t pad, int64_t dilation,
+                                int64_t groups);
 
 /* GroupNorm with one group per channel over a time-major x [L, C]: each
  * channel normalised over its L values (biased variance, eps), then ·γ[c] + β[c].
