@@ -3,6 +3,7 @@
  * machines without one; a backend is only opened when an element starts. */
 #include "rift-config.h"
 
+#include "gstriftdit.h"
 #include "gstriftmel.h"
 
 #include <gst/gst.h>
@@ -10,7 +11,11 @@
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return GST_ELEMENT_REGISTER (riftmel, plugin);
+  gboolean ret = FALSE;
+
+  ret |= GST_ELEMENT_REGISTER (riftmel, plugin);
+  ret |= GST_ELEMENT_REGISTER (riftdit, plugin);
+  return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rift,

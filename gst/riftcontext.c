@@ -209,8 +209,8 @@ gst_rift_backend_ensure (GstElement * element, rift_backend_kind kind,
   be = rift_backend_new (kind, device, err);
   if (be == NULL)
     return NULL;
-  /* backend.h: device -1 opens the first device */
-  context = gst_rift_backend_context_new (be, MAX (device, 0));
+  /* the device it opened: -1 asks for the first one */
+  context = gst_rift_backend_context_new (be, rift_backend_get_device (be));
   GST_CAT_INFO_OBJECT (GST_CAT_CONTEXT, element, "created backend %s",
       rift_backend_describe (be));
   gst_element_set_context (element, context);

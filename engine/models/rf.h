@@ -40,7 +40,7 @@ typedef struct {
     const float *f0, *rms;    /* [B, T] */
     const float *cvec;        /* [B, T, cvec_dim] */
     const float *bad_cvec;    /* [B, T, cvec_dim]; required when ds guidance is on */
-    const int32_t *frame_len; /* [B], 1..T, max == T */
+    const int32_t *frame_len; /* [B], each in 1..T (upstream also needs max == T; we do not) */
     const float *y0;          /* [B, T, n_mels] initial noise (NULL: zeros) */
 } rift_rf_input;
 
