@@ -94,9 +94,13 @@ static const rift_backend_i cpu_iface = {
 rift_backend *rift_cpu_backend_new(GError **err)
 {
     rift_backend *be = g_new0(rift_backend, 1);
-    char *desc = g_strdup_printf("cpu (OpenBLAS %s, core %s, %d BLAS threads, %d OpenMP threads)",
+    static const char *const blas_threading[] = {"sequential", "pthreads", "OpenMP"};
+    const int par = openblas_get_parallel();
+    char *desc = g_strdup_printf("cpu (%s, core %s, %d %s BLAS threads, %d OpenMP threads)",
                                  g_strstrip(openblas_get_config()), openblas_get_corename(),
-                                 openblas_get_num_threads(), omp_get_max_threads());
+                                 openblas_get_num_threads(),
+                                 par >= 0 && par <= 2 ? blas_threading[par] : "?",
+                                 omp_get_max_threads());
     rift_backend_init_common(be, &cpu_iface, RIFT_BACKEND_CPU, 0, desc);
     return be;
 }
