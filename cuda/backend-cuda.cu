@@ -293,6 +293,11 @@ static const rift_backend_i cuda_iface = {
     /* .conv1d = */ NULL,
     /* .conv1d_workspace = */ NULL,
     /* .channel_norm = */ NULL,
+    /* .conv_transpose1d = */ NULL,
+    /* .conv_transpose1d_workspace = */ NULL,
+    /* .leaky_relu = */ NULL,
+    /* .tanh = */ NULL,
+    /* .nsf_source = */ NULL,
 };
 
 /* Why device `device` cannot be used, or NULL when it can (g_free it). */

@@ -89,6 +89,16 @@ typedef struct rift_backend_i {
                                int64_t stride, int64_t pad, int64_t dilation, int64_t groups);
     void (*channel_norm)(rift_backend *be, float *y, const float *x, int64_t L, int64_t C,
                          float eps, const float *gamma, const float *beta);
+    void (*conv_transpose1d)(rift_backend *be, float *y, const float *x, const float *w,
+                             const float *bias, int64_t L, int64_t Cin, int64_t Cout, int64_t k,
+                             int64_t stride, int64_t pad, void *work);
+    size_t (*conv_transpose1d_workspace)(rift_backend *be, int64_t L, int64_t Cin, int64_t Cout,
+                                         int64_t k, int64_t stride, int64_t pad);
+    void (*leaky_relu)(rift_backend *be, float *y, const float *x, int64_t n, float slope);
+    void (*tanh)(rift_backend *be, float *y, const float *x, int64_t n);
+    void (*nsf_source)(rift_backend *be, float *har, float *sines, const float *f0,
+                       const float *acc, int64_t T, int64_t upp, float rate, int64_t H,
+                       const float *rand_ini, const float *randn, const float *w, const float *b);
 } rift_backend_i;
 
 struct rift_backend {

@@ -481,3 +481,47 @@ void rift_op_channel_norm(rift_backend *be, float *y, const float *x, int64_t L,
     g_return_if_fail(L > 0 && C > 0);
     DISPATCH(be, channel_norm, y, x, L, C, eps, gamma, beta);
 }
+
+void rift_op_conv_transpose1d(rift_backend *be, float *y, const float *x, const float *w,
+                              const float *bias, int64_t L, int64_t Cin, int64_t Cout, int64_t k,
+                              int64_t stride, int64_t pad, void *work)
+{
+    g_return_if_fail(L > 0 && Cin > 0 && Cout > 0 && k > 0 && stride > 0 && pad >= 0);
+    g_return_if_fail((L - 1) * stride - 2 * pad + k > 0);
+    DISPATCH(be, conv_transpose1d, y, x, w, bias, L, Cin, Cout, k, stride, pad, work);
+}
+
+size_t rift_op_conv_transpose1d_workspace(rift_backend *be, int64_t L, int64_t Cin,
+                                          int64_t Cout, int64_t k, int64_t stride, int64_t pad)
+{
+    return be->iface->conv_transpose1d_workspace
+               ? be->iface->conv_transpose1d_workspace(be, L, Cin, Cout, k, stride, pad)
+               : 0;
+}
+
+void rift_op_leaky_relu(rift_backend *be, float *y, const float *x, int64_t n, float slope)
+{
+    g_return_if_fail(n >= 0);
+    if (n == 0)
+        return;
+    DISPATCH(be, leaky_relu, y, x, n, slope);
+}
+
+void rift_op_tanh(rift_backend *be, float *y, const float *x, int64_t n)
+{
+    g_return_if_fail(n >= 0);
+    if (n == 0)
+        return;
+    DISPATCH(be, tanh, y, x, n);
+}
+
+void rift_op_nsf_source(rift_backend *be, float *har, float *sines, const float *f0,
+                        const float *acc, int64_t T, int64_t upp, float rate, int64_t H,
+                        const float *rand_ini, const float *randn, const float *w,
+                        const float *b)
+{
+    g_return_if_fail(T >= 0 && upp > 0 && rate > 0.0f && H > 0);
+    if (T == 0)
+        return;
+    DISPATCH(be, nsf_source, har, sines, f0, acc, T, upp, rate, H, rand_ini, randn, w, b);
+}

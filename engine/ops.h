@@ -201,4 +201,39 @@ size_t rift_op_conv1d_workspace(rift_backend *be, int64_t L, int64_t Cin, int64_
 void rift_op_channel_norm(rift_backend *be, float *y, const float *x, int64_t L, int64_t C,
                           float eps, const float *gamma, const float *beta);
 
+/* ---- the NSF-HiFiGAN vocoder ------------------------------------------- */
+
+/* Transposed 1-D convolution of a time-major sequence:
+ * y[i·stride + m − pad, co] += Σ_ci x[i, ci] · w[ci, co, m], plus bias, keeping
+ * Lout = (L − 1)·stride − 2·pad + k rows. x [L, Cin], w [Cin, Cout, k]
+ * (PyTorch layout), bias [Cout] or NULL, y [Lout, Cout].
+ * work: rift_op_conv_transpose1d_workspace() bytes.
+ * reference: torch.nn.functional.conv_transpose1d */
+void rift_op_conv_transpose1d(rift_backend *be, float *y, const float *x, const float *w,
+                              const float *bias, int64_t L, int64_t Cin, int64_t Cout, int64_t k,
+                              int64_t stride, int64_t pad, void *work);
+size_t rift_op_conv_transpose1d_workspace(rift_backend *be, int64_t L, int64_t Cin,
+                                          int64_t Cout, int64_t k, int64_t stride, int64_t pad);
+
+/* y = x for x >= 0, slope·x otherwise; y = tanh(x). x == y allowed.
+ * reference: torch.nn.functional.leaky_relu, torch.tanh */
+void rift_op_leaky_relu(rift_backend *be, float *y, const float *x, int64_t n, float slope);
+void rift_op_tanh(rift_backend *be, float *y, const float *x, int64_t n);
+
+/* NSF-HiFiGAN's harmonic source (SineGen + SourceModuleHnNSF), for T frames
+ * of `upp` samples at `rate` Hz with H harmonics:
+ *   phase[t·upp + k] = f0[t]/rate·(k + 1) + acc[t]      (acc: the wrapped phase
+ *       accumulated over the frames before t, from the host in double, see
+ *       the vocoder's model file)
+ *   s[n, h] = 0.1·sin(2π(phase[n]·(h + 1) + rand_ini[h])) · uv + amp·randn[n, h],
+ *   uv = f0[t] > 0, amp = uv ? 0.003 : 0.1/3
+ *   har[n] = tanh(Σ_h w[h]·s[n, h] + b)
+ * f0, acc [T]; rand_ini [H] or NULL (zeros); randn [T·upp, H] or NULL (no
+ * noise); w [H], b [1]; har [T·upp]; sines [T·upp, H] or NULL (the
+ * s[n, h] themselves, for tests). reference: rift_svc/nsf_hifigan/models.py */
+void rift_op_nsf_source(rift_backend *be, float *har, float *sines, const float *f0,
+                        const float *acc, int64_t T, int64_t upp, float rate, int64_t H,
+                        const float *rand_ini, const float *randn, const float *w,
+                        const float *b);
+
 G_END_DECLS

@@ -89,6 +89,11 @@ static const rift_backend_i cpu_iface = {
     .conv1d = NULL,
     .conv1d_workspace = NULL,
     .channel_norm = NULL,
+    .conv_transpose1d = NULL,
+    .conv_transpose1d_workspace = NULL,
+    .leaky_relu = NULL,
+    .tanh = NULL,
+    .nsf_source = NULL,
 };
 
 rift_backend *rift_cpu_backend_new(GError **err)
