@@ -19,6 +19,7 @@ static const struct {
 } commands[] = {
     {"inspect", rift_cmd_inspect, "list a model file's tensors and metadata"},
     {"run", rift_cmd_run, "run one stage on a case file (safetensors in, safetensors out)"},
+    {"bench", rift_cmd_bench, "time a stage at real model sizes against this machine's sgemm peak"},
 };
 
 static void usage(FILE *f)

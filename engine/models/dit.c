@@ -219,6 +219,25 @@ static void log_hparams(const rift_dit *dit)
 
 rift_dit *rift_dit_load(rift_weights *w, rift_backend *be, GError **err)
 {
+    return rift_dit_load_with_speakers(w, NULL, be, err);
+}
+
+/* Speakers named by the caller: as many names as spk_embed has rows. */
+static gboolean take_speakers(rift_dit *dit, const char *const *speakers, GError **err)
+{
+    if (g_strv_length((char **)speakers) != (guint)dit->hp.n_speakers) {
+        g_set_error(err, RIFT_ERROR, RIFT_ERROR_ARG,
+                    "dit: %u speaker names given for %" G_GINT64_FORMAT " speaker embeddings",
+                    g_strv_length((char **)speakers), dit->hp.n_speakers);
+        return FALSE;
+    }
+    dit->speakers = g_strdupv((char **)speakers);
+    return TRUE;
+}
+
+rift_dit *rift_dit_load_with_speakers(rift_weights *w, const char *const *speakers,
+                                      rift_backend *be, GError **err)
+{
     rift_dit *dit = g_new0(rift_dit, 1);
     dit->be = rift_backend_ref(be);
     dit->weights = w;
@@ -229,7 +248,7 @@ rift_dit *rift_dit_load(rift_weights *w, rift_backend *be, GError **err)
     if (!rift_loader_finish(ld, &dit->owned, ok ? err : NULL))
         ok = FALSE;
     if (ok)
-        ok = read_speakers(dit, err);
+        ok = speakers ? take_speakers(dit, speakers, err) : read_speakers(dit, err);
     if (!ok) {
         rift_dit_free(dit);
         return NULL;
@@ -527,6 +546,20 @@ void rift_dit_eval(rift_dit *dit, rift_dit_work *w, int64_t Bs, int64_t T, const
     rift_op_layernorm(be, w->h, w->x, R, D, LN_EPS, NULL, NULL, e, e + D, T, 2 * D);
     debug_dump(dit, "norm_out", w->h, R, D);
     linear_fwd(be, out, w->h, D, dit->output, R, D, hp->n_mels);
+}
+
+double rift_dit_flops(const rift_dit_hparams *hp, int64_t seqs, int64_t T)
+{
+    const double R = (double)(seqs * T), D = (double)hp->dim, F = (double)hp->ff_inner;
+    const double per_block = 2.0 * R * D * D * 4                    /* q, k, v, out */
+                             + 2.0 * 2.0 * (double)seqs * T * T * D /* q·kᵀ, p·v */
+                             + 2.0 * R * D * F * 2                  /* the two MLP linears */
+                             + 2.0 * R * D * (double)hp->kernel_size /* depthwise conv */
+                             + 2.0 * (double)seqs * D * 6 * D;      /* adaLN */
+    const double embed = 2.0 * R * (double)hp->n_mels * D * 2 /* mel_embed, output */
+                         + 2.0 * R * D * D                      /* input proj, mel half */
+                         + 2.0 * (double)seqs * ((double)hp->freq_dim * D + D * D + 2 * D * D);
+    return per_block * (double)hp->depth + embed;
 }
 
 /* ---- single evaluation from host memory ---------------------------------- */

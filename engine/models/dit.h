@@ -45,6 +45,11 @@ typedef struct rift_dit rift_dit;
 rift_dit *rift_dit_load_file(const char *path, rift_backend *be, GError **err);
 /* Takes ownership of w on success and on failure. */
 rift_dit *rift_dit_load(rift_weights *w, rift_backend *be, GError **err);
+/* Same with the speaker names given (index order) instead of read from
+ * hyper_parameters/cfg/spk2idx: for weights that come without a config,
+ * such as the benchmark's random models. */
+rift_dit *rift_dit_load_with_speakers(rift_weights *w, const char *const *speakers,
+                                      rift_backend *be, GError **err);
 void rift_dit_free(rift_dit *dit);
 
 const rift_dit_hparams *rift_dit_get_hparams(const rift_dit *dit);
@@ -80,5 +85,12 @@ typedef void (*rift_dit_debug_fn)(const char *name, const float *data, int64_t r
 void rift_dit_set_debug(rift_dit *dit, rift_dit_debug_fn fn, gpointer user);
 
 gboolean rift_dit_forward(rift_dit *dit, const rift_dit_input *in, float *out, GError **err);
+
+/* Floating-point operations of one evaluation of `seqs` sequences of T
+ * frames, as the benchmark counts them: every matrix product (2·m·n·k),
+ * attention's two products over all keys (2·2·T²·dim per sequence), the
+ * depthwise conv (2·k per value); elementwise work is not counted. The
+ * condition embedding, computed once per sampling run, is left out. */
+double rift_dit_flops(const rift_dit_hparams *hp, int64_t seqs, int64_t T);
 
 G_END_DECLS
