@@ -1,10 +1,10 @@
 /* cmd-inspect.c — `rift-tool inspect FILE|DIR`: every tensor of a model file
  * (name, dtype, shape), then what a user needs to know about the model: for
- * a RIFT-SVC DiT checkpoint its model config and speakers, for RMVPE, the
- * ContentVec (Hugging Face) directory and the vocoder their configs, for a
- * safetensors file its metadata.
+ * a RIFT-SVC DiT checkpoint its model config and speakers, for RMVPE its
+ * sizes (read off the tensors), for the ContentVec (Hugging Face) directory
+ * and the vocoder their config.json, for a safetensors file its metadata.
  *
- * Tested by tests/io/test-inspect.sh on the four fixture models.
+ * Tested by tests/io/test-inspect.c on the four fixture models.
  */
 #include "rift-tool.h"
 #include "weights.h"
@@ -189,8 +189,9 @@ static int inspect(const char *arg)
 {
     char *path = g_file_test(arg, G_FILE_TEST_IS_DIR) ? model_in_dir(arg) : g_strdup(arg);
     if (!path) {
-        fprintf(stderr, "rift-tool inspect: %s: no model file (%s, %s, %s or %s) in this directory\n",
-                arg, dir_models[0], dir_models[1], dir_models[2], dir_models[3]);
+        fprintf(stderr,
+                "rift-tool inspect: %s: no model file (%s, %s, %s or %s) in this directory\n", arg,
+                dir_models[0], dir_models[1], dir_models[2], dir_models[3]);
         return 1;
     }
     GError *err = NULL;

@@ -235,8 +235,9 @@ gboolean rift_safetensors_read(rift_weights *w, GError **err)
     hlen = GUINT64_FROM_LE(hlen);
     if (hlen > size - 8)
         return bad(&r, NULL, err,
-                   "safetensors header size %" G_GUINT64_FORMAT " exceeds the file (%" G_GSIZE_FORMAT
-                   " bytes): truncated?", hlen, size);
+                   "safetensors header size %" G_GUINT64_FORMAT
+                   " exceeds the file (%" G_GSIZE_FORMAT " bytes): truncated?",
+                   hlen, size);
     if (hlen > RIFT_SAFETENSORS_MAX_HEADER)
         return bad(&r, NULL, err, "safetensors header size %" G_GUINT64_FORMAT
                    " is above the 100 MiB limit", hlen);

@@ -205,13 +205,13 @@ static gboolean index_entries(torch_reader *r, GError **err)
     return TRUE;
 }
 
-static gboolean stored_view(torch_reader *r, const char *name, const unz_file_info64 *info,
-                            record *rec, GError **err)
+static gboolean stored_view(torch_reader *r, const char *tensor, const char *name,
+                            const unz_file_info64 *info, record *rec, GError **err)
 {
     guint64 start = unzGetCurrentFileZStreamPos64(r->zip);
     if (info->compressed_size != info->uncompressed_size || start > r->size ||
         info->compressed_size > r->size - start)
-        return fail(r, NULL, err, RIFT_ERROR_FORMAT,
+        return fail(r, tensor, err, RIFT_ERROR_FORMAT,
                     "record %s (%" G_GUINT64_FORMAT " bytes at %" G_GUINT64_FORMAT
                     ") lies outside the file of %" G_GSIZE_FORMAT " bytes (truncated?)",
                     name, (guint64)info->compressed_size, start, r->size);
@@ -222,8 +222,8 @@ static gboolean stored_view(torch_reader *r, const char *name, const unz_file_in
 
 /* Inflate, growing the buffer with what really comes out rather than
  * trusting the size the header claims. */
-static gboolean inflate_record(torch_reader *r, const char *name, const unz_file_info64 *info,
-                               record *rec, GError **err)
+static gboolean inflate_record(torch_reader *r, const char *tensor, const char *name,
+                               const unz_file_info64 *info, record *rec, GError **err)
 {
     guint64 want = info->uncompressed_size, got = 0, cap = MIN(want, 1u << 20);
     guint8 *buf = g_malloc(MAX(cap, 1));
@@ -239,7 +239,7 @@ static gboolean inflate_record(torch_reader *r, const char *name, const unz_file
     }
     if (got != want || unzCloseCurrentFile(r->zip) != UNZ_OK) {
         g_free(buf);
-        return fail(r, NULL, err, RIFT_ERROR_FORMAT,
+        return fail(r, tensor, err, RIFT_ERROR_FORMAT,
                     "record %s does not inflate to its %" G_GUINT64_FORMAT
                     " bytes (corrupt or truncated)",
                     name, want);
@@ -249,44 +249,44 @@ static gboolean inflate_record(torch_reader *r, const char *name, const unz_file
     return TRUE;
 }
 
-static gboolean open_current(torch_reader *r, const char *name, unz_file_info64 *info,
-                             GError **err)
+static gboolean open_current(torch_reader *r, const char *tensor, const char *name,
+                             unz_file_info64 *info, GError **err)
 {
     const unz64_file_pos *pos = g_hash_table_lookup(r->entries, name);
     if (unzGoToFilePos64(r->zip, (unz64_file_pos *)pos) != UNZ_OK ||
         unzGetCurrentFileInfo64(r->zip, info, NULL, 0, NULL, 0, NULL, 0) != UNZ_OK)
-        return fail(r, NULL, err, RIFT_ERROR_FORMAT, "record %s: corrupt zip directory entry",
+        return fail(r, tensor, err, RIFT_ERROR_FORMAT, "record %s: corrupt zip directory entry",
                     name);
     if (info->flag & 1)
-        return fail(r, NULL, err, RIFT_ERROR_UNSUPPORTED, "record %s is encrypted", name);
+        return fail(r, tensor, err, RIFT_ERROR_UNSUPPORTED, "record %s is encrypted", name);
     if (info->compression_method != 0 && info->compression_method != Z_DEFLATED)
-        return fail(r, NULL, err, RIFT_ERROR_UNSUPPORTED,
+        return fail(r, tensor, err, RIFT_ERROR_UNSUPPORTED,
                     "record %s uses zip compression method %lu (only stored and deflate are "
                     "supported)",
                     name, info->compression_method);
     if (unzOpenCurrentFile(r->zip) != UNZ_OK)
-        return fail(r, NULL, err, RIFT_ERROR_FORMAT,
+        return fail(r, tensor, err, RIFT_ERROR_FORMAT,
                     "record %s: local header does not match the directory (corrupt?)", name);
     return TRUE;
 }
 
 /* A record's bytes: a view for STORED, an inflated copy otherwise. */
-static gboolean read_record(torch_reader *r, const char *name, guint64 max, record *rec,
-                            GError **err)
+static gboolean read_record(torch_reader *r, const char *tensor, const char *name, guint64 max,
+                            record *rec, GError **err)
 {
     unz_file_info64 info;
     memset(rec, 0, sizeof *rec);
-    if (!open_current(r, name, &info, err))
+    if (!open_current(r, tensor, name, &info, err))
         return FALSE;
     gboolean ok;
     if (info.uncompressed_size > max)
-        ok = fail(r, NULL, err, RIFT_ERROR_FORMAT,
+        ok = fail(r, tensor, err, RIFT_ERROR_FORMAT,
                   "record %s is %" G_GUINT64_FORMAT " bytes, more than %" G_GUINT64_FORMAT, name,
                   (guint64)info.uncompressed_size, max);
     else if (info.compression_method == 0)
-        ok = stored_view(r, name, &info, rec, err);
+        ok = stored_view(r, tensor, name, &info, rec, err);
     else
-        return inflate_record(r, name, &info, rec, err); /* closes the record itself */
+        return inflate_record(r, tensor, name, &info, rec, err); /* closes the record itself */
     unzCloseCurrentFile(r->zip); /* a STORED record is not read: no CRC to check */
     return ok;
 }
@@ -301,7 +301,8 @@ static gboolean check_byteorder(torch_reader *r, GError **err)
 {
     char *name = record_name(r, "byteorder");
     record rec = {0};
-    gboolean ok = !g_hash_table_contains(r->entries, name) || read_record(r, name, 64, &rec, err);
+    gboolean ok = !g_hash_table_contains(r->entries, name) ||
+                  read_record(r, NULL, name, 64, &rec, err);
     if (ok && rec.data && !(rec.size == 6 && memcmp(rec.data, "little", 6) == 0))
         ok = fail(r, NULL, err, RIFT_ERROR_UNSUPPORTED,
                   "%s says the tensors are not little-endian", name);
@@ -317,7 +318,7 @@ static rift_value *load_pickle(torch_reader *r, GError **err)
     char *what = g_strdup_printf("%s: %s", r->path, name);
     record rec;
     rift_value *root = NULL;
-    if (read_record(r, name, RIFT_PICKLE_MAX_BYTES, &rec, err))
+    if (read_record(r, NULL, name, RIFT_PICKLE_MAX_BYTES, &rec, err))
         root = rift_pickle_load(rec.data, (gsize)rec.size, what, err);
     g_free(rec.owned);
     g_free(what);
@@ -356,7 +357,7 @@ static const record *storage_record(torch_reader *r, const char *tensor, const c
         fail(r, tensor, err, RIFT_ERROR_FORMAT, "its storage record %s is missing from the archive",
              name);
         g_clear_pointer(&rec, g_free);
-    } else if (!read_record(r, name, G_MAXUINT64, rec, err)) {
+    } else if (!read_record(r, tensor, name, G_MAXUINT64, rec, err)) {
         g_clear_pointer(&rec, g_free);
     } else {
         if (rec->owned)
@@ -486,18 +487,6 @@ static gboolean resolve_tensor(torch_reader *r, rift_value *t, const char *tenso
 
 static gboolean walk(torch_reader *r, rift_value *v, int depth, GError **err);
 
-/* A dict key as a name segment: strings as they are, ints in decimal,
- * anything else as its JSON-ish text. */
-static char *key_segment(const rift_value *key)
-{
-    int64_t i;
-    if (key->type == RIFT_VAL_STR)
-        return g_strdup(key->str);
-    if (rift_value_as_int(key, &i))
-        return g_strdup_printf("%" G_GINT64_FORMAT, i);
-    return rift_value_to_string(key, FALSE);
-}
-
 static gboolean walk_under(torch_reader *r, const char *segment, rift_value *v, int depth,
                            GError **err)
 {
@@ -508,8 +497,8 @@ static gboolean walk_under(torch_reader *r, const char *segment, rift_value *v, 
     /* every tensor below gets a copy of the name: keep it sane */
     gboolean ok = r->name->len <= MAX_NAME
                       ? walk(r, v, depth + 1, err)
-                      : fail(r, NULL, err, RIFT_ERROR_FORMAT, "key path '%.64s...' is longer than %d bytes",
-                             r->name->str, MAX_NAME);
+                      : fail(r, NULL, err, RIFT_ERROR_FORMAT,
+                             "key path '%.64s...' is longer than %d bytes", r->name->str, MAX_NAME);
     g_string_truncate(r->name, len);
     return ok;
 }
@@ -520,7 +509,7 @@ static gboolean walk_items(torch_reader *r, GPtrArray *items, GPtrArray *keys, i
 {
     gboolean ok = TRUE;
     for (guint i = 0; ok && i < items->len; i++) {
-        char *seg = keys ? key_segment(keys->pdata[i]) : g_strdup_printf("%u", i);
+        char *seg = keys ? rift_value_key_text(keys->pdata[i]) : g_strdup_printf("%u", i);
         ok = walk_under(r, seg, items->pdata[i], depth, err);
         g_free(seg);
     }

@@ -55,5 +55,8 @@ rift_value *rift_value_new_object(const rift_value *any, const char *cls, gboole
 void rift_value_append(rift_value *c, rift_value *item);          /* LIST, TUPLE, OBJECT */
 void rift_value_set(rift_value *c, rift_value *key, rift_value *val); /* DICT, OBJECT */
 gboolean rift_value_is_dict_like(const rift_value *v);
+/* A dict key as text: strings as they are, ints in decimal, other scalars
+ * printed, containers as "<tuple>" (never expanded: bounded work). */
+char *rift_value_key_text(const rift_value *key);
 
 G_END_DECLS

@@ -351,14 +351,9 @@ static void print_dict(printer *p, const rift_value *v, int depth)
         if (i)
             g_string_append_c(p->out, ',');
         print_indent(p, depth + 1);
-        if (k->type == RIFT_VAL_STR) {
-            print_str(p, k->str);
-        } else { /* JSON keys are strings: print the key, then quote it */
-            printer kp = {g_string_new(NULL), FALSE};
-            print_value(&kp, k, depth + 1);
-            print_str(p, kp.out->str);
-            g_string_free(kp.out, TRUE);
-        }
+        char *key = rift_value_key_text(k); /* JSON keys are strings */
+        print_str(p, key);
+        g_free(key);
         g_string_append(p->out, p->pretty ? ": " : ":");
         print_value(p, v->items->pdata[i], depth + 1);
     }
@@ -432,6 +427,22 @@ static void print_value(printer *p, const rift_value *v, int depth)
     case RIFT_VAL_OBJECT:
         print_object(p, v, depth);
         break;
+    }
+}
+
+char *rift_value_key_text(const rift_value *key)
+{
+    switch (key->type) {
+    case RIFT_VAL_STR:
+        return g_strdup(key->str);
+    case RIFT_VAL_INT:
+        return g_strdup_printf("%" G_GINT64_FORMAT, key->num.i);
+    case RIFT_VAL_NONE:
+    case RIFT_VAL_BOOL:
+    case RIFT_VAL_FLOAT:
+        return rift_value_to_string(key, FALSE);
+    default: /* not printed in full: a key can be a large shared tree */
+        return g_strdup_printf("<%s>", rift_value_type_name(key->type));
     }
 }
 

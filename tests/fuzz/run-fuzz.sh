@@ -22,18 +22,20 @@ ninja -C "$build" tests/fuzz/fuzz-readers
 corpus=$build/fuzz-corpus
 findings=$build/fuzz-findings
 mkdir -p "$corpus" "$findings"
-# every fixture file a reader accepts, named after its path (model.ckpt and
-# config.json exist in several folders)
-find "$src/tests/fixtures" -type f -size -2M \( -name '*.ckpt' -o -name '*.pt' -o -name '*.bin' \
+# every fixture file a reader accepts, below 2 MB, named after its path
+# (model.ckpt and config.json exist in several folders); and the pickle of
+# every fixture checkpoint on its own, when unzip is there
+find "$src/tests/fixtures" -type f \( -name '*.ckpt' -o -name '*.pt' -o -name '*.bin' \
         -o -name '*.safetensors' -o -name '*.json' \) |
     while read -r f; do
-        rel=${f#"$src/tests/fixtures/"}
-        cp "$f" "$corpus/$(echo "$rel" | tr / _)"
+        seed=$corpus/$(echo "${f#"$src/tests/fixtures/"}" | tr / _)
+        if [ "$(wc -c <"$f")" -lt 2097152 ]; then
+            cp "$f" "$seed"
+        fi
         case "$f" in
-        *.safetensors | *.json) ;;
-        *) # the bare pickle too, when unzip is there
+        *.ckpt | *.pt | *.bin)
             if command -v unzip >/dev/null; then
-                unzip -p "$f" '*/data.pkl' >"$corpus/$(echo "$rel" | tr / _).pkl" || true
+                unzip -p "$f" '*/data.pkl' >"$seed.pkl" || rm -f "$seed.pkl"
             fi ;;
         esac
     done

@@ -158,6 +158,50 @@ static void check_tensors(void)
                    RIFT_ERROR_UNSUPPORTED, "tensor 'w'", "ComplexFloatStorage");
 }
 
+static void set_u32(guint8 *p, guint32 v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (guint8)(v >> (8 * i));
+}
+
+/* Make record `name` claim `size` bytes, in its local header and in the
+ * central directory (minizip checks that the two agree). */
+static gboolean claim_size(guint8 *zip, gsize len, const char *name, guint32 size)
+{
+    gsize nlen = strlen(name);
+    int patched = 0;
+    for (gsize i = 0; i + 46 + nlen <= len; i++) {
+        if (memcmp(zip + i, "PK\x03\x04", 4) == 0 && memcmp(zip + i + 30, name, nlen) == 0) {
+            set_u32(zip + i + 18, size);
+            set_u32(zip + i + 22, size);
+            patched++;
+        } else if (memcmp(zip + i, "PK\x01\x02", 4) == 0 &&
+                   memcmp(zip + i + 46, name, nlen) == 0) {
+            set_u32(zip + i + 20, size);
+            set_u32(zip + i + 24, size);
+            patched++;
+        }
+    }
+    return patched == 2;
+}
+
+/* A storage record whose (stored) bytes would run past the end of the file. */
+static void check_record_outside(void)
+{
+    char *path = write_archive("bad", one_tensor("torch.FloatStorage", "0", 4, 0, 1,
+                                                 (int64_t[]){4}, NULL));
+    char *data = NULL;
+    gsize len = 0;
+    if (g_file_get_contents(path, &data, &len, NULL) &&
+        rift_test_true(claim_size((guint8 *)data, len, "bad/data/0", 1u << 30),
+                       "patch the size of bad/data/0") &&
+        g_file_set_contents(path, data, (gssize)len, NULL))
+        expect_fail("storage record past the end of the file", path, RIFT_ERROR_FORMAT,
+                    "tensor 'w': record bad/data/0 (1073741824 bytes at", "lies outside the file");
+    g_free(data);
+    g_free(path);
+}
+
 static GByteArray *pickle_of(const char *ops, gsize len)
 {
     GByteArray *b = pk_new();
@@ -205,6 +249,7 @@ int main(void)
     check_not_files();
     check_truncated();
     check_tensors();
+    check_record_outside();
     check_pickles();
     tz_rmtree(tmpdir);
     g_free(tmpdir);

@@ -15,7 +15,8 @@
 static void check_all_fixtures(void)
 {
     char *root = rift_test_fixture("");
-    const char *dirs[] = {"mel", "dit", "rmvpe", "contentvec", "vocoder", "dsp", "e2e", "robust_f0"};
+    const char *dirs[] = {"mel",     "dit", "rmvpe", "contentvec",
+                          "vocoder", "dsp", "e2e",   "robust_f0"};
     int n_files = 0;
     for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
         char *dir = g_build_filename(root, dirs[i], NULL);

@@ -32,10 +32,9 @@ static gboolean has_shape(const rift_tensor *t, rift_dtype dt, int ndim, const i
 static void check_dit_meta(const char *rel, const rift_value *meta)
 {
     int64_t dim = 0, depth = 0, epoch = 0;
-    rift_test_true(rift_value_as_int(rift_value_lookup(meta, "hyper_parameters/cfg/model/dim"),
-                                     &dim) && dim == 64 &&
-                       rift_value_as_int(rift_value_lookup(meta, "hyper_parameters/cfg/model/depth"),
-                                         &depth) && depth == 4,
+    const rift_value *model = rift_value_lookup(meta, "hyper_parameters/cfg/model");
+    rift_test_true(rift_value_as_int(rift_value_get(model, "dim"), &dim) && dim == 64 &&
+                       rift_value_as_int(rift_value_get(model, "depth"), &depth) && depth == 4,
                    "%s: cfg model dim %" G_GINT64_FORMAT " depth %" G_GINT64_FORMAT, rel, dim,
                    depth);
     rift_test_true(rift_value_as_int(rift_value_get(meta, "epoch"), &epoch) && epoch == 15,
@@ -59,16 +58,17 @@ static void check_dit_tensors(const char *rel, rift_weights *w)
         under += g_str_has_prefix(t->name, "state_dict/model.transformer.") && t->dtype == RIFT_F32;
         views += in_mapping(w, t);
     }
-    rift_test_true(n == 89 && under == 89, "%s: %u F32 tensors, %u under state_dict/model.transformer.",
-                   rel, n, under);
+    rift_test_true(n == 89 && under == 89,
+                   "%s: %u tensors, %u F32 under state_dict/model.transformer.", rel, n, under);
     rift_test_true(views == n, "%s: %u of %u tensors are views into the mapping", rel, views, n);
     rift_test_true(strcmp(rift_weights_format(w), "torch") == 0, "%s: format torch", rel);
     const char *p = "state_dict/model.transformer.";
     GError *err = NULL;
-    gboolean ok = rift_weights_take(w, p, "spk_embed.weight", RIFT_F32, 2, (int64_t[]){3, 64}, &err) &&
-                  rift_weights_take(w, p, "rotary_embed.inv_freq", RIFT_F32, 1, (int64_t[]){8}, &err) &&
-                  rift_weights_take(w, p, "cond_embed.cvec_embed.weight", RIFT_F32, 2,
-                                    (int64_t[]){64, 64}, &err);
+    gboolean ok =
+        rift_weights_take(w, p, "spk_embed.weight", RIFT_F32, 2, (int64_t[]){3, 64}, &err) &&
+        rift_weights_take(w, p, "rotary_embed.inv_freq", RIFT_F32, 1, (int64_t[]){8}, &err) &&
+        rift_weights_take(w, p, "cond_embed.cvec_embed.weight", RIFT_F32, 2, (int64_t[]){64, 64},
+                          &err);
     rift_test_true(ok, "%s: known shapes (%s)", rel, err ? err->message : "ok");
     g_clear_error(&err);
     char **unused = rift_weights_unused(w, p);
@@ -82,9 +82,10 @@ static void check_dit_tensors(const char *rel, rift_weights *w)
 static void check_dit_values(rift_weights *w)
 {
     rift_weights *c1 = rift_test_open("dit/case1_forward.safetensors");
-    const rift_tensor *inv = rift_weights_find(w, "state_dict/model.transformer.rotary_embed.inv_freq");
+    const rift_tensor *inv =
+        rift_weights_find(w, "state_dict/model.transformer.rotary_embed.inv_freq");
     const rift_tensor *rope = c1 ? rift_weights_find(c1, "dbg.rope_freqs") : NULL;
-    if (rift_test_true(inv && rope && rope->shape[1] == 16, "inv_freq and dbg.rope_freqs present")) {
+    if (rift_test_true(inv && rope && rope->shape[1] == 16, "inv_freq, dbg.rope_freqs present")) {
         const float *f = inv->data, *r = rope->data;
         float from_rope[8], formula[8];
         for (int i = 0; i < 8; i++) {
@@ -143,9 +144,10 @@ static void check_rmvpe(void)
     rift_test_true(rift_weights_count(w) == 297 && count_prefix(w, "model/") == 297,
                    "rmvpe: 297 tensors under model/");
     const rift_tensor *nbt = rift_weights_find(w, "model/unet.encoder.bn.num_batches_tracked");
-    rift_test_true(has_shape(nbt, RIFT_I64, 0, NULL), "rmvpe: num_batches_tracked is an I64 scalar");
-    rift_test_true(has_shape(rift_weights_find(w, "model/unet.encoder.layers.0.conv.0.conv.0.weight"),
-                             RIFT_F32, 4, (int64_t[]){2, 1, 3, 3}),
+    const rift_tensor *conv =
+        rift_weights_find(w, "model/unet.encoder.layers.0.conv.0.conv.0.weight");
+    rift_test_true(has_shape(nbt, RIFT_I64, 0, NULL), "rmvpe: num_batches_tracked, I64 scalar");
+    rift_test_true(has_shape(conv, RIFT_F32, 4, (int64_t[]){2, 1, 3, 3}),
                    "rmvpe: first conv F32 [2, 1, 3, 3]");
     rift_weights_free(w);
 }

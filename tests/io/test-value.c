@@ -103,6 +103,14 @@ static void check_shared_and_cyclic(void)
     rift_test_true(strlen(s) < (8u << 20), "a shared DAG prints in bounded size (%zu bytes)",
                    strlen(s));
     g_free(s);
+    rift_value *d = rift_value_new(root, RIFT_VAL_DICT); /* the DAG as a key (fuzzer finding) */
+    for (int i = 0; i < 200; i++)
+        rift_value_set(d, l, d);
+    gint64 t0 = g_get_monotonic_time();
+    s = rift_value_to_string(d, FALSE);
+    rift_test_true(strstr(s, "{\"<list>\":") && g_get_monotonic_time() - t0 < G_USEC_PER_SEC,
+                   "a container key prints as \"<list>\", not expanded");
+    g_free(s);
     rift_value *obj = rift_value_new_object(root, "argparse.Namespace", FALSE);
     rift_value_set(obj, rift_value_new_str(root, "k", 1), rift_value_new_int(root, 3));
     int64_t k = 0;
