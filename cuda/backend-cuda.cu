@@ -1,17 +1,22 @@
 /* backend-cuda.cu — the CUDA backend: one stream per backend on the device's
  * primary context, a cuBLAS handle bound to it, stream-ordered device memory,
  * a small cuFFT plan cache, and CUDA failures turned into sticky GErrors
- * (never aborts). The ops themselves live in gemm.cu, stft.cu,
- * elementwise.cu, norm.cu, conv.cu and attention.cu. Tested by
+ * (never aborts). The ops themselves live in the other .cu files of cuda/,
+ * one per op family (gemm.cu, stft.cu, elementwise.cu, norm.cu, conv.cu,
+ * conv2d.cu, gru.cu, attention.cu, ...). Tested by
  * tests/backend/test-backend-ops.c ("ops cuda-vs-cpu", skipped where no
  * device answers). */
 #include "cuda-backend.cuh"
 #include "attention.cuh"
 #include "conv.cuh"
+#include "conv1d.cuh"
+#include "conv2d.cuh"
 #include "elementwise.cuh"
 #include "gemm.cuh"
+#include "gru.cuh"
 #include "norm.cuh"
 #include "stft.cuh"
+#include "vocoder.cuh"
 
 #include "rift-error.h"
 
@@ -280,24 +285,24 @@ static const rift_backend_i cuda_iface = {
     /* .axpy = */ rift_cuda_axpy,
     /* .moments = */ rift_cuda_moments,
     /* .cfg_rescale = */ rift_cuda_cfg_rescale,
-    /* .conv2d = */ NULL,
-    /* .conv2d_workspace = */ NULL,
-    /* .conv_transpose2d = */ NULL,
-    /* .conv_transpose2d_workspace = */ NULL,
-    /* .avgpool2d = */ NULL,
-    /* .channel_affine = */ NULL,
-    /* .relu = */ NULL,
-    /* .sigmoid = */ NULL,
-    /* .gelu = */ NULL,
-    /* .gru = */ NULL,
-    /* .conv1d = */ NULL,
-    /* .conv1d_workspace = */ NULL,
-    /* .channel_norm = */ NULL,
-    /* .conv_transpose1d = */ NULL,
-    /* .conv_transpose1d_workspace = */ NULL,
-    /* .leaky_relu = */ NULL,
-    /* .tanh = */ NULL,
-    /* .nsf_source = */ NULL,
+    /* .conv2d = */ rift_cuda_conv2d,
+    /* .conv2d_workspace = */ rift_cuda_conv2d_workspace,
+    /* .conv_transpose2d = */ rift_cuda_conv_transpose2d,
+    /* .conv_transpose2d_workspace = */ rift_cuda_conv_transpose2d_workspace,
+    /* .avgpool2d = */ rift_cuda_avgpool2d,
+    /* .channel_affine = */ rift_cuda_channel_affine,
+    /* .relu = */ rift_cuda_relu,
+    /* .sigmoid = */ rift_cuda_sigmoid,
+    /* .gelu = */ rift_cuda_gelu,
+    /* .gru = */ rift_cuda_gru,
+    /* .conv1d = */ rift_cuda_conv1d,
+    /* .conv1d_workspace = */ rift_cuda_conv1d_workspace,
+    /* .channel_norm = */ rift_cuda_channel_norm,
+    /* .conv_transpose1d = */ rift_cuda_conv_transpose1d,
+    /* .conv_transpose1d_workspace = */ rift_cuda_conv_transpose1d_workspace,
+    /* .leaky_relu = */ rift_cuda_leaky_relu,
+    /* .tanh = */ rift_cuda_tanh,
+    /* .nsf_source = */ rift_cuda_nsf_source,
 };
 
 /* Why device `device` cannot be used, or NULL when it can (g_free it). */

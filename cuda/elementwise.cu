@@ -62,6 +62,19 @@ cudaError_t rift_cuda_launch_silu(cudaStream_t stream, float *y, const float *x,
     return cudaGetLastError();
 }
 
+/* exact erf, as torch.nn.GELU(approximate='none') */
+static __global__ void gelu_kernel(float *y, const float *x, int64_t n)
+{
+    RIFT_CUDA_FOR_EACH(i, n)
+        y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
+}
+
+cudaError_t rift_cuda_launch_gelu(cudaStream_t stream, float *y, const float *x, int64_t n)
+{
+    gelu_kernel<<<RIFT_CUDA_GRID(n), 0, stream>>>(y, x, n);
+    return cudaGetLastError();
+}
+
 static __global__ void relu_sq_kernel(float *x, int64_t n)
 {
     RIFT_CUDA_FOR_EACH(i, n) {
@@ -164,6 +177,12 @@ void rift_cuda_silu(rift_backend *be, float *y, const float *x, int64_t n)
 {
     if (rift_cuda_begin_op(be, "silu", y && x))
         RIFT_CUDA_TRY(be, "silu", rift_cuda_launch_silu, rift_cuda(be)->stream, y, x, n);
+}
+
+void rift_cuda_gelu(rift_backend *be, float *y, const float *x, int64_t n)
+{
+    if (rift_cuda_begin_op(be, "gelu", y && x))
+        RIFT_CUDA_TRY(be, "gelu", rift_cuda_launch_gelu, rift_cuda(be)->stream, y, x, n);
 }
 
 void rift_cuda_relu_sq(rift_backend *be, float *x, int64_t n)

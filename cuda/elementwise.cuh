@@ -15,6 +15,7 @@ void rift_cuda_gated_add(rift_backend *be, float *x, const float *y, const float
                          int64_t D, int64_t rows_per_group, int64_t gate_stride);
 void rift_cuda_silu(rift_backend *be, float *y, const float *x, int64_t n);
 void rift_cuda_relu_sq(rift_backend *be, float *x, int64_t n);
+void rift_cuda_gelu(rift_backend *be, float *y, const float *x, int64_t n);
 void rift_cuda_zero_pad_rows(rift_backend *be, float *x, int64_t B, int64_t T, int64_t D,
                              const int32_t *len);
 void rift_cuda_guide(rift_backend *be, float *a, int64_t a_stride, const float *b,
@@ -34,6 +35,7 @@ cudaError_t rift_cuda_launch_gated_add(cudaStream_t stream, float *x, const floa
                                        int64_t rows_per_group, int64_t gate_stride);
 cudaError_t rift_cuda_launch_silu(cudaStream_t stream, float *y, const float *x, int64_t n);
 cudaError_t rift_cuda_launch_relu_sq(cudaStream_t stream, float *x, int64_t n);
+cudaError_t rift_cuda_launch_gelu(cudaStream_t stream, float *y, const float *x, int64_t n);
 cudaError_t rift_cuda_launch_guide(cudaStream_t stream, float *a, int64_t a_stride,
                                    const float *b, int64_t b_stride, int64_t B, int64_t n,
                                    float s);

@@ -362,7 +362,10 @@ void rift_op_cfg_rescale(rift_backend *be, float *x, int64_t stride, int64_t B, 
 /* output length of a strided, padded, dilated convolution */
 static int64_t conv_out(int64_t n, int64_t k, int64_t s, int64_t p, int64_t d)
 {
-    return (n + 2 * p - d * (k - 1) - 1) / s + 1;
+    /* 0 when the kernel is wider than the padded input: C's division would
+     * truncate a span of −1 .. −(s − 1) up to a length of 1 */
+    const int64_t span = n + 2 * p - d * (k - 1) - 1;
+    return span < 0 ? 0 : span / s + 1;
 }
 
 void rift_op_conv2d(rift_backend *be, float *y, const float *x, const float *w, const float *bias,

@@ -63,19 +63,24 @@ gboolean rift_mel_params_check(const rift_mel_params *p, GError **err)
     return FALSE;
 }
 
-/* Slaney's mel scale (librosa htk=False): linear below 1 kHz, log above. */
+/* Slaney's mel scale (librosa htk=False): linear below 1 kHz, log above;
+ * or HTK's (htk=True), librosa's formulas as written. */
 static const double F_SP = 200.0 / 3.0;
 static const double MIN_LOG_HZ = 1000.0;
 #define MIN_LOG_MEL (MIN_LOG_HZ / F_SP)
 #define LOGSTEP (log(6.4) / 27.0)
 
-static double hz_to_mel(double f)
+static double hz_to_mel(double f, gboolean htk)
 {
+    if (htk)
+        return 2595.0 * log10(1.0 + f / 700.0);
     return f >= MIN_LOG_HZ ? MIN_LOG_MEL + log(f / MIN_LOG_HZ) / LOGSTEP : f / F_SP;
 }
 
-static double mel_to_hz(double m)
+static double mel_to_hz(double m, gboolean htk)
 {
+    if (htk)
+        return 700.0 * (pow(10.0, m / 2595.0) - 1.0);
     return m >= MIN_LOG_MEL ? MIN_LOG_HZ * exp(LOGSTEP * (m - MIN_LOG_MEL)) : F_SP * m;
 }
 
@@ -91,9 +96,9 @@ float *rift_mel_filterbank(const rift_mel_params *p)
 {
     const int n_bins = p->n_fft / 2 + 1, n_mels = p->n_mels;
     double *mel_f = g_new(double, n_mels + 2);
-    const double mlo = hz_to_mel(p->fmin), mhi = hz_to_mel(p->fmax);
+    const double mlo = hz_to_mel(p->fmin, p->htk), mhi = hz_to_mel(p->fmax, p->htk);
     for (int i = 0; i < n_mels + 2; i++)
-        mel_f[i] = mel_to_hz(linspace_at(mlo, mhi, n_mels + 2, i));
+        mel_f[i] = mel_to_hz(linspace_at(mlo, mhi, n_mels + 2, i), p->htk);
 
     float *w = g_new0(float, (size_t)n_mels * n_bins);
     for (int m = 0; m < n_mels; m++) {

@@ -27,13 +27,15 @@ typedef struct {
     int n_mels;      /* 128 */
     double fmin;     /* 40 Hz */
     double fmax;     /* 16000 Hz */
+    gboolean htk;    /* FALSE: Slaney's mel scale; TRUE: HTK's 2595·log10(1 + f/700)
+                      * (RMVPE's filterbank). Either with Slaney's area norm. */
 } rift_mel_params;
 
 /* RIFT-SVC's parameters (the list above). */
 rift_mel_params rift_mel_params_default(void);
 gboolean rift_mel_params_check(const rift_mel_params *p, GError **err);
 
-/* librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk=False, norm='slaney')
+/* librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk=p->htk, norm='slaney')
  * as float32 [n_mels, n_fft/2+1]; g_free it. */
 float *rift_mel_filterbank(const rift_mel_params *p);
 /* torch.hann_window(win_length) (periodic) zero-padded to n_fft, centred. */

@@ -11,8 +11,11 @@
 
 static const rift_stage stages[] = {
     {"mel", FALSE, rift_stage_mel, "audio [n] -> mel [128,T], rms [T] (44.1 kHz, hop 512)"},
+    {"contentvec", TRUE, rift_stage_contentvec, "audio_16k [n16] -> last_hidden_state [N,d], cvec_interp [T,d]"},
+    {"rmvpe", FALSE, rift_stage_rmvpe, "RMVPE f0: audio_16k -> mel, hidden, f0_rmvpe, f0_post (or hidden -> f0; C.f0_in -> C.f0_post)"},
     {"dit", TRUE, rift_stage_dit, "one DiT evaluation: x, spk, f0, rms, cvec, time, ... -> out"},
     {"sample", TRUE, rift_stage_sample, "the RF sampler with guidance: src_mel, ..., y0 -> out, trajectory"},
+    {"vocoder", TRUE, rift_stage_vocoder, "NSF-HiFiGAN: mel [B,128,T], f0 [B,T] -> audio [B,1,T*512], har_source"},
 };
 
 float *rift_stage_input_f32(rift_stage_ctx *ctx, const char *name, const rift_tensor **t_out,

@@ -36,8 +36,11 @@ const char *rift_stage_param(rift_stage_ctx *ctx, const char *name);
 void rift_stage_output(rift_stage_ctx *ctx, const char *name, rift_tensor *t);
 
 gboolean rift_stage_mel(rift_stage_ctx *ctx, GError **err);
+gboolean rift_stage_contentvec(rift_stage_ctx *ctx, GError **err);
+gboolean rift_stage_rmvpe(rift_stage_ctx *ctx, GError **err);
 gboolean rift_stage_dit(rift_stage_ctx *ctx, GError **err);
 gboolean rift_stage_sample(rift_stage_ctx *ctx, GError **err);
+gboolean rift_stage_vocoder(rift_stage_ctx *ctx, GError **err);
 
 /* "null", "2" or "[0, 3]" -> layer list (g_free *layers). */
 gboolean rift_stage_parse_layers(const char *json, int **layers, int *n, GError **err);

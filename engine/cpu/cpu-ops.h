@@ -42,4 +42,53 @@ void rift_cpu_moments(rift_backend *be, double *out, const float *x, int64_t str
 void rift_cpu_cfg_rescale(rift_backend *be, float *x, int64_t stride, int64_t B, int64_t n,
                           const double *m_ref, const double *m_x, int64_t count, float r);
 
+/* RMVPE (conv2d.c, gru.c) */
+size_t rift_cpu_conv2d_workspace(rift_backend *be, int64_t Cin, int64_t H, int64_t W,
+                                 int64_t Cout, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                                 int64_t ph, int64_t pw);
+void rift_cpu_conv2d(rift_backend *be, float *y, const float *x, const float *w, const float *bias,
+                     int64_t Cin, int64_t H, int64_t W, int64_t Cout, int64_t kh, int64_t kw,
+                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, void *work);
+size_t rift_cpu_conv_transpose2d_workspace(rift_backend *be, int64_t Cin, int64_t H, int64_t W,
+                                           int64_t Cout, int64_t kh, int64_t kw, int64_t sh,
+                                           int64_t sw, int64_t ph, int64_t pw, int64_t oph,
+                                           int64_t opw);
+void rift_cpu_conv_transpose2d(rift_backend *be, float *y, const float *x, const float *w,
+                               const float *bias, int64_t Cin, int64_t H, int64_t W,
+                               int64_t Cout, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                               int64_t ph, int64_t pw, int64_t oph, int64_t opw, void *work);
+void rift_cpu_avgpool2d(rift_backend *be, float *y, const float *x, int64_t C, int64_t H,
+                        int64_t W, int64_t k);
+void rift_cpu_channel_affine(rift_backend *be, float *y, const float *x, int64_t C, int64_t n,
+                             const float *scale, const float *shift);
+void rift_cpu_relu(rift_backend *be, float *y, const float *x, int64_t n);
+void rift_cpu_sigmoid(rift_backend *be, float *y, const float *x, int64_t n);
+void rift_cpu_gru(rift_backend *be, float *out, int64_t out_stride, const float *xp,
+                  const float *w_hh, const float *b_hh, int64_t T, int64_t H, gboolean reverse,
+                  float *work);
+
+/* ContentVec (conv1d.c; gelu in nn.c) */
+void rift_cpu_gelu(rift_backend *be, float *y, const float *x, int64_t n);
+size_t rift_cpu_conv1d_workspace(rift_backend *be, int64_t L, int64_t Cin, int64_t Cout,
+                                 int64_t k, int64_t stride, int64_t pad, int64_t dilation,
+                                 int64_t groups);
+void rift_cpu_conv1d(rift_backend *be, float *y, const float *x, const float *w,
+                     const float *bias, int64_t L, int64_t Cin, int64_t Cout, int64_t k,
+                     int64_t stride, int64_t pad, int64_t dilation, int64_t groups, void *work);
+void rift_cpu_channel_norm(rift_backend *be, float *y, const float *x, int64_t L, int64_t C,
+                           float eps, const float *gamma, const float *beta);
+
+/* NSF-HiFiGAN (vocoder.c) */
+size_t rift_cpu_conv_transpose1d_workspace(rift_backend *be, int64_t L, int64_t Cin,
+                                           int64_t Cout, int64_t k, int64_t stride, int64_t pad);
+void rift_cpu_conv_transpose1d(rift_backend *be, float *y, const float *x, const float *w,
+                               const float *bias, int64_t L, int64_t Cin, int64_t Cout, int64_t k,
+                               int64_t stride, int64_t pad, void *work);
+void rift_cpu_leaky_relu(rift_backend *be, float *y, const float *x, int64_t n, float slope);
+void rift_cpu_tanh(rift_backend *be, float *y, const float *x, int64_t n);
+void rift_cpu_nsf_source(rift_backend *be, float *har, float *sines, const float *f0,
+                         const float *acc, int64_t T, int64_t upp, float rate, int64_t H,
+                         const float *rand_ini, const float *randn, const float *w,
+                         const float *b);
+
 G_END_DECLS

@@ -85,6 +85,14 @@ void rift_cpu_relu_sq(rift_backend *be, float *x, int64_t n)
     }
 }
 
+/* exact erf, as torch.nn.GELU(approximate='none') */
+void rift_cpu_gelu(rift_backend *be, float *y, const float *x, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; i++)
+        y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+}
+
 void rift_cpu_dwconv1d(rift_backend *be, float *y, const float *x, const float *w,
                        const float *bias, int64_t B, int64_t T, int64_t C, int64_t k)
 {
@@ -152,8 +160,9 @@ void rift_cpu_attention(rift_backend *be, float *o, const float *q, const float 
 #pragma omp parallel for schedule(static)
             for (int64_t t = 0; t < T; t++) {
                 float *pr = p + t * L, mx = -INFINITY, sum = 0.0f;
+                /* a plain compare: fmaxf's NaN rules make it a libm call per element */
                 for (int64_t s = 0; s < L; s++)
-                    mx = fmaxf(mx, pr[s]);
+                    mx = pr[s] > mx ? pr[s] : mx;
                 for (int64_t s = 0; s < L; s++) {
                     pr[s] = expf(pr[s] - mx);
                     sum += pr[s];

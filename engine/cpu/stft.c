@@ -45,7 +45,7 @@ void rift_cpu_log_clamp(rift_backend *be, float *x, int64_t n, float floor)
 {
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; i++)
-        x[i] = logf(fmaxf(x[i], floor));
+        x[i] = logf(x[i] > floor ? x[i] : floor); /* NaN stays NaN, as torch.clamp */
 }
 
 void rift_cpu_frame_rms(rift_backend *be, float *out, const float *x, int64_t T, int64_t win,

@@ -87,6 +87,64 @@ float *rift_loader_f32(rift_loader *ld, int ndim, const int64_t *shape, const ch
     return out;
 }
 
+float *rift_loader_host_f32(rift_loader *ld, int ndim, const int64_t *shape, const char *fmt, ...)
+{
+    if (ld->error)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    char *rel = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    char *name = g_strconcat(ld->prefix, rel, NULL);
+    g_free(rel);
+    GError *err = NULL;
+    const rift_tensor *t = rift_weights_find(ld->w, name);
+    const rift_dtype dt = t && is_float(t->dtype) ? t->dtype : RIFT_F32;
+    float *host = NULL;
+    t = rift_weights_take(ld->w, "", name, dt, ndim, shape, &err);
+    if (t)
+        host = rift_tensor_to_f32(t, &err);
+    else
+        g_prefix_error(&err, "%s: ", ld->what);
+    if (!host)
+        rift_loader_fail(ld, err);
+    g_free(name);
+    return host;
+}
+
+float *rift_loader_upload(rift_loader *ld, const float *host, int64_t n)
+{
+    if (ld->error)
+        return NULL;
+    const size_t bytes = (size_t)n * sizeof(float);
+    float *out = rift_backend_alloc(ld->be, bytes);
+    rift_backend_upload(ld->be, out, host, bytes);
+    g_ptr_array_add(ld->owned, out);
+    GError *err = NULL;
+    /* the upload may be asynchronous and the caller frees host next */
+    if (!rift_backend_sync(ld->be, &err)) {
+        rift_loader_fail(ld, err);
+        return NULL;
+    }
+    return out;
+}
+
+void rift_loader_ignore(rift_loader *ld, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *rel = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    char *prefix = g_strconcat(ld->prefix, rel, NULL);
+    g_free(rel);
+    for (guint i = 0; i < rift_weights_count(ld->w); i++) {
+        const rift_tensor *t = rift_weights_nth(ld->w, i);
+        if (g_str_has_prefix(t->name, prefix))
+            rift_weights_take(ld->w, "", t->name, t->dtype, t->ndim, t->shape, NULL);
+    }
+    g_free(prefix);
+}
+
 const rift_tensor *rift_loader_peek(rift_loader *ld, const char *fmt, ...)
 {
     va_list ap;

@@ -31,6 +31,17 @@ float *rift_loader_f32(rift_loader *ld, int ndim, const int64_t *shape, const ch
     G_GNUC_PRINTF(4, 5);
 /* The tensor itself (host view, any dtype) for reading sizes, or NULL. */
 const rift_tensor *rift_loader_peek(rift_loader *ld, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* For weights transformed at load (a BatchNorm folded into a conv): a host
+ * float32 copy of "<prefix><name>" with exactly this shape, marked used;
+ * g_free it. NULL after an error, as rift_loader_f32. */
+float *rift_loader_host_f32(rift_loader *ld, int ndim, const int64_t *shape, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+/* n floats of host memory as backend memory the loader owns (moves to
+ * *owned with the others). NULL after an error. */
+float *rift_loader_upload(rift_loader *ld, const float *host, int64_t n);
+/* Mark every tensor whose name starts with "<prefix><sub>" as used: what a
+ * checkpoint holds that the forward never reads (none is fine). */
+void rift_loader_ignore(rift_loader *ld, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Record a model-level error (the first one wins). */
 void rift_loader_fail(rift_loader *ld, GError *error);
 gboolean rift_loader_failed(const rift_loader *ld);

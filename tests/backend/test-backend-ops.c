@@ -48,6 +48,23 @@ typedef enum {
     OP_AXPY,
     OP_MOMENTS,
     OP_CFG_RESCALE,
+    /* RMVPE: image ops and the GRU */
+    OP_CONV2D,
+    OP_CONV_TRANSPOSE2D,
+    OP_AVGPOOL2D,
+    OP_CHANNEL_AFFINE,
+    OP_RELU,
+    OP_SIGMOID,
+    OP_GRU,
+    /* ContentVec */
+    OP_CONV1D,
+    OP_CHANNEL_NORM,
+    OP_GELU,
+    /* NSF-HiFiGAN */
+    OP_CONV_TRANSPOSE1D,
+    OP_LEAKY_RELU,
+    OP_TANH,
+    OP_NSF_SOURCE,
     N_OPS
 } op_kind;
 
@@ -79,6 +96,20 @@ static const struct {
     /* sums in double on every backend: only the order of addition differs */
     [OP_MOMENTS] = {"moments", 1e-20},
     [OP_CFG_RESCALE] = {"cfg_rescale", 1e-7},
+    [OP_CONV2D] = {"conv2d", 1e-7},
+    [OP_CONV_TRANSPOSE2D] = {"conv_transpose2d", 1e-7},
+    [OP_AVGPOOL2D] = {"avgpool2d", 1e-7},
+    [OP_CHANNEL_AFFINE] = {"channel_affine", 1e-7},
+    [OP_RELU] = {"relu", 0.0}, /* a copy or a zero */
+    [OP_SIGMOID] = {"sigmoid", 1e-7},
+    [OP_GRU] = {"gru", 1e-7},
+    [OP_CONV1D] = {"conv1d", 1e-7},
+    [OP_CHANNEL_NORM] = {"channel_norm", 1e-7},
+    [OP_GELU] = {"gelu", 1e-7},
+    [OP_CONV_TRANSPOSE1D] = {"conv_transpose1d", 1e-7},
+    [OP_LEAKY_RELU] = {"leaky_relu", 1e-7},
+    [OP_TANH] = {"tanh", 1e-7},
+    [OP_NSF_SOURCE] = {"nsf_source", 1e-7},
 };
 
 typedef struct {
@@ -102,6 +133,31 @@ typedef struct {
     int64_t group, stride, stride2;
     gboolean affine, modulate, in_place;
     int32_t len[2]; /* valid rows of each sequence (attention, zero_pad_rows) */
+    /* RMVPE image ops: x [Cin, ih, iw], Cout output channels, kernel kh×kw,
+     * stride sh×sw, padding ph×pw, output padding oph×opw (conv_transpose2d),
+     * has_bias; avgpool2d pools Cin channels k×k; channel_affine: Cin channels
+     * of n values. gru: T steps of D hidden units, output rows `stride` apart,
+     * reverse. */
+    int64_t Cin, Cout, ih, iw, kh, kw, sh, sw, ph, pw, oph, opw;
+    gboolean has_bias, reverse;
+    /* conv1d: x [L, Cin] -> y [Lout, Cout]; channel_norm: x [L, Cin]
+     * (gelu uses n and in_place) */
+    struct {
+        int64_t L, Cin, Cout, k, stride, pad, dilation, groups;
+        gboolean bias;
+    } c1d;
+    /* conv_transpose1d: x [L, Cin] -> y [Lout, Cout]; nsf_source: T frames of
+     * upp samples, H harmonics, with rand_ini / randn inputs, writing the
+     * sines too (leaky_relu and tanh use n and in_place, leaky_relu's slope
+     * is alpha) */
+    struct {
+        int64_t L, Cin, Cout, k, stride, pad;
+        gboolean bias;
+    } tc;
+    struct {
+        int64_t T, upp, H;
+        gboolean rand_ini, randn, sines;
+    } nsf;
 } op_case;
 
 #define GEMM(ta_, tb_, M_, N_, K_, ld_extra_, alpha_, beta_)                                 \
@@ -137,6 +193,38 @@ typedef struct {
 #define MOMENTS(B_, n_, stride_) {.op = OP_MOMENTS, .B = B_, .n = n_, .stride = stride_}
 #define CFG_RESCALE(B_, n_, stride_, r_) \
     {.op = OP_CFG_RESCALE, .B = B_, .n = n_, .stride = stride_, .alpha = r_}
+#define CONV2D(Cin_, ih_, iw_, Cout_, kh_, kw_, sh_, sw_, ph_, pw_, bias_)                        \
+    {.op = OP_CONV2D, .Cin = Cin_, .ih = ih_, .iw = iw_, .Cout = Cout_, .kh = kh_, .kw = kw_, \
+     .sh = sh_, .sw = sw_, .ph = ph_, .pw = pw_, .has_bias = bias_}
+#define CONV_TRANSPOSE2D(Cin_, ih_, iw_, Cout_, kh_, kw_, sh_, sw_, ph_, pw_, oph_, opw_, bias_)   \
+    {.op = OP_CONV_TRANSPOSE2D, .Cin = Cin_, .ih = ih_, .iw = iw_, .Cout = Cout_, .kh = kh_,    \
+     .kw = kw_, .sh = sh_, .sw = sw_, .ph = ph_, .pw = pw_, .oph = oph_, .opw = opw_,           \
+     .has_bias = bias_}
+#define AVGPOOL2D(C_, ih_, iw_, k_) {.op = OP_AVGPOOL2D, .Cin = C_, .ih = ih_, .iw = iw_, .k = k_}
+#define CHANNEL_AFFINE(C_, n_, in_place_) \
+    {.op = OP_CHANNEL_AFFINE, .Cin = C_, .n = n_, .in_place = in_place_}
+#define RELU(n_, in_place_) {.op = OP_RELU, .n = n_, .in_place = in_place_}
+#define SIGMOID(n_, in_place_) {.op = OP_SIGMOID, .n = n_, .in_place = in_place_}
+#define GRU(T_, H_, stride_, reverse_) \
+    {.op = OP_GRU, .T = T_, .D = H_, .stride = stride_, .reverse = reverse_}
+#define CONV1D(L_, Cin_, Cout_, k_, stride_, pad_, dilation_, groups_, bias_)                \
+    {.op = OP_CONV1D,                                                                     \
+     .c1d = {.L = L_, .Cin = Cin_, .Cout = Cout_, .k = k_, .stride = stride_, .pad = pad_, \
+             .dilation = dilation_, .groups = groups_, .bias = bias_}}
+#define CHANNEL_NORM(L_, C_, in_place_) \
+    {.op = OP_CHANNEL_NORM, .c1d = {.L = L_, .Cin = C_}, .in_place = in_place_, .eps = 1e-5f}
+#define GELU(n_, in_place_) {.op = OP_GELU, .n = n_, .in_place = in_place_}
+#define CONV_TRANSPOSE1D(L_, Cin_, Cout_, k_, stride_, pad_, bias_)                         \
+    {.op = OP_CONV_TRANSPOSE1D,                                                         \
+     .tc = {.L = L_, .Cin = Cin_, .Cout = Cout_, .k = k_, .stride = stride_, .pad = pad_, \
+            .bias = bias_}}
+#define LEAKY_RELU(n_, slope_, in_place_) \
+    {.op = OP_LEAKY_RELU, .n = n_, .alpha = slope_, .in_place = in_place_}
+#define TANH(n_, in_place_) {.op = OP_TANH, .n = n_, .in_place = in_place_}
+#define NSF_SOURCE(T_, upp_, H_, rand_ini_, randn_, sines_)                       \
+    {.op = OP_NSF_SOURCE, .nsf = {.T = T_, .upp = upp_, .H = H_, .rand_ini = rand_ini_, \
+                                  .randn = randn_, .sines = sines_}}
+#define NSF_RATE 44100.0f
 
 /* RIFT shapes: a 3 s segment is T = 258 frames; the DiT runs B = 2 of them
  * (a guided pair) with D = 512 channels, 8 heads of 64, 31 conv taps, an
@@ -243,6 +331,109 @@ static const op_case cases[] = {
     CFG_RESCALE(1, 13, 13, 0.7f),
     CFG_RESCALE(2, 7, 9, 0.5f),
     CFG_RESCALE(2, 258 * 128, 258 * 128, 0.7f),
+
+    /* RMVPE (E2E0(4, 1, (2, 2)), en_out_channels 16) on T32 = 1024 frames
+     * (10 s) of 128 mel bins: the input conv, a 16 -> 16 conv of the first
+     * level (three im2col tiles), the widest intermediate conv, a 1×1
+     * shortcut, the output conv, the decoder's upsampling at the deepest and
+     * the finest level (two gather tiles on 30 s), the pool, the input BN,
+     * the BiGRU over 30 s, the salience sigmoid. */
+    CONV2D(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, TRUE),
+    CONV2D(3, 7, 5, 4, 3, 3, 1, 1, 1, 1, TRUE),
+    CONV2D(2, 13, 11, 5, 3, 2, 2, 3, 1, 0, FALSE), /* strides, asymmetric kernel */
+    CONV2D(4, 6, 7, 2, 5, 5, 1, 1, 2, 2, TRUE),
+    CONV2D(5, 9, 9, 3, 1, 1, 1, 1, 0, 0, TRUE),    /* pointwise: no im2col */
+    CONV2D(2, 5, 4, 3, 1, 1, 2, 2, 0, 0, TRUE),    /* 1×1 with a stride */
+    CONV2D(1, 1024, 128, 16, 3, 3, 1, 1, 1, 1, FALSE),
+    CONV2D(16, 1024, 128, 16, 3, 3, 1, 1, 1, 1, FALSE),
+    CONV2D(512, 32, 4, 512, 3, 3, 1, 1, 1, 1, FALSE),
+    CONV2D(256, 64, 8, 512, 1, 1, 1, 1, 0, 0, TRUE),
+    CONV2D(16, 1024, 128, 3, 3, 3, 1, 1, 1, 1, TRUE),
+
+    CONV_TRANSPOSE2D(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, TRUE),
+    CONV_TRANSPOSE2D(3, 5, 4, 2, 3, 3, 2, 2, 1, 1, 1, 1, TRUE), /* RMVPE's upsampling */
+    CONV_TRANSPOSE2D(2, 4, 6, 3, 3, 2, 1, 3, 0, 1, 0, 2, FALSE),
+    CONV_TRANSPOSE2D(2, 3, 3, 2, 4, 4, 2, 2, 1, 1, 0, 0, TRUE),  /* overlapping taps */
+    CONV_TRANSPOSE2D(3, 2, 5, 2, 2, 3, 3, 2, 0, 0, 2, 1, FALSE), /* gaps between taps */
+    CONV_TRANSPOSE2D(512, 32, 4, 256, 3, 3, 2, 2, 1, 1, 1, 1, FALSE),
+    CONV_TRANSPOSE2D(32, 1504, 64, 16, 3, 3, 2, 2, 1, 1, 1, 1, FALSE),
+
+    AVGPOOL2D(1, 1, 1, 1),
+    AVGPOOL2D(3, 7, 9, 2), /* odd sizes: the last row and column are dropped */
+    AVGPOOL2D(2, 9, 10, 3),
+    AVGPOOL2D(16, 1024, 128, 2),
+
+    CHANNEL_AFFINE(1, 1, FALSE),
+    CHANNEL_AFFINE(3, 13, TRUE),
+    CHANNEL_AFFINE(1, 1024 * 128, FALSE),
+
+    RELU(13, FALSE),
+    RELU(1337, TRUE),
+    RELU(16 * 1024 * 128, FALSE),
+    SIGMOID(1, FALSE),
+    SIGMOID(1337, TRUE),
+    SIGMOID(1024 * 360, FALSE),
+
+    GRU(1, 1, 1, FALSE),
+    GRU(7, 5, 12, TRUE), /* strided output rows (one direction of a BiGRU) */
+    GRU(13, 3, 3, FALSE),
+    GRU(3008, 256, 512, FALSE),
+    GRU(3008, 256, 512, TRUE),
+
+    /* ContentVec (HuBERT). The real shapes of a 3 s segment (48000 samples
+     * at 16 kHz): conv 0 (k10 s5, 1 -> 512 channels), conv 4 (k3 s2) and
+     * conv 5 (k2 s2) of the feature encoder, the GroupNorm over conv 0's
+     * 9599 frames, and the positional conv (768 channels, 128 taps, pad 64,
+     * 16 groups) on 400 frames (8 s; 3 tiles of the CUDA workspace) */
+    CONV1D(1, 1, 1, 1, 1, 0, 1, 1, FALSE),
+    CONV1D(13, 3, 5, 3, 1, 1, 1, 1, TRUE),
+    CONV1D(37, 6, 4, 5, 3, 2, 1, 2, TRUE),  /* groups with stride and padding */
+    CONV1D(29, 4, 6, 3, 2, 3, 2, 1, FALSE), /* dilation */
+    CONV1D(5, 3, 2, 8, 1, 4, 1, 1, TRUE),   /* taps past both ends, even k */
+    CONV1D(7, 2, 2, 9, 2, 1, 1, 1, TRUE),   /* kernel = padded input: one frame */
+    CONV1D(1337, 16, 8, 2, 2, 0, 1, 1, FALSE),
+    CONV1D(100, 512, 4, 128, 1, 64, 1, 1, TRUE), /* 4 tiles of the CPU workspace */
+    CONV1D(48000, 1, 512, 10, 5, 0, 1, 1, FALSE),
+    CONV1D(1199, 512, 512, 3, 2, 0, 1, 1, FALSE),
+    CONV1D(599, 512, 512, 2, 2, 0, 1, 1, FALSE),
+    CONV1D(400, 768, 768, 128, 1, 64, 1, 16, TRUE),
+
+    CHANNEL_NORM(1, 1, FALSE), /* one frame: zero variance */
+    CHANNEL_NORM(13, 7, FALSE),
+    CHANNEL_NORM(1337, 37, TRUE),
+    CHANNEL_NORM(9599, 512, TRUE),
+
+    GELU(1, FALSE),
+    GELU(1337, FALSE),
+    GELU(1024, TRUE),
+    GELU(9599 * 512, TRUE),
+
+    /* NSF-HiFiGAN on a 3 s segment (258 frames) of the real model: its first
+     * upsampling layer (k 16, stride 8, pad 4, 512 -> 256 channels) and its
+     * last (k 4, stride 2, pad 1, 32 -> 16 channels at 256 samples per
+     * frame), leaky ReLU over a stage's activations, tanh over the audio,
+     * the harmonic source (512 samples per frame, 9 harmonics) */
+    CONV_TRANSPOSE1D(1, 1, 1, 1, 1, 0, FALSE),
+    CONV_TRANSPOSE1D(13, 3, 5, 3, 2, 1, TRUE), /* overlapping taps */
+    CONV_TRANSPOSE1D(7, 2, 3, 2, 3, 0, TRUE),  /* gaps between taps: bias alone */
+    CONV_TRANSPOSE1D(5, 3, 2, 7, 2, 4, FALSE), /* taps past both ends */
+    CONV_TRANSPOSE1D(4, 2, 1, 1, 5, 0, TRUE),  /* one tap */
+    CONV_TRANSPOSE1D(37, 16, 8, 16, 8, 4, TRUE),
+    CONV_TRANSPOSE1D(258, 512, 256, 16, 8, 4, TRUE),
+    CONV_TRANSPOSE1D(256 * 258, 32, 16, 4, 2, 1, TRUE),
+
+    LEAKY_RELU(13, 0.1f, FALSE),
+    LEAKY_RELU(1337, 0.01f, TRUE),
+    LEAKY_RELU(2064 * 256, 0.1f, TRUE),
+    TANH(13, FALSE),
+    TANH(1337, TRUE),
+    TANH(258 * 512, TRUE),
+
+    NSF_SOURCE(1, 1, 1, FALSE, FALSE, TRUE),
+    NSF_SOURCE(13, 7, 3, TRUE, TRUE, TRUE),
+    NSF_SOURCE(17, 512, 9, TRUE, FALSE, TRUE),
+    NSF_SOURCE(258, 512, 9, FALSE, FALSE, FALSE),
+    NSF_SOURCE(258, 512, 9, TRUE, TRUE, TRUE),
 };
 
 /* ---- case data ---- */
@@ -277,6 +468,18 @@ typedef struct {
     float *out_init; /* [GUARD + n_out + GUARD]: the output buffer before the op */
     int64_t lda, ldb, ldc;
 } case_data;
+
+/* conv1d's output frames */
+static int64_t conv1d_out(const op_case *c)
+{
+    return (c->c1d.L + 2 * c->c1d.pad - c->c1d.dilation * (c->c1d.k - 1) - 1) / c->c1d.stride + 1;
+}
+
+/* conv_transpose1d's output frames */
+static int64_t tconv_out(const op_case *c)
+{
+    return (c->tc.L - 1) * c->tc.stride - 2 * c->tc.pad + c->tc.k;
+}
 
 static char *case_name(const op_case *c)
 {
@@ -325,6 +528,54 @@ static char *case_name(const op_case *c)
     case OP_CFG_RESCALE:
         return g_strdup_printf("%s B " I64 " n " I64 " strides " I64 "," I64, name, c->B, c->n,
                                c->stride, c->stride2);
+    case OP_CONV1D:
+        return g_strdup_printf("conv1d L " I64 " Cin " I64 " Cout " I64 " k " I64 " stride " I64
+                               " pad " I64 " dilation " I64 " groups " I64 "%s",
+                               c->c1d.L, c->c1d.Cin, c->c1d.Cout, c->c1d.k, c->c1d.stride,
+                               c->c1d.pad, c->c1d.dilation, c->c1d.groups,
+                               c->c1d.bias ? " bias" : "");
+    case OP_CHANNEL_NORM:
+        return g_strdup_printf("channel_norm L " I64 " C " I64 "%s", c->c1d.L, c->c1d.Cin,
+                               c->in_place ? " in place" : "");
+    case OP_GELU:
+        return g_strdup_printf("gelu n " I64 "%s", c->n, c->in_place ? " in place" : "");
+    case OP_CONV2D:
+        return g_strdup_printf("conv2d " I64 "x" I64 "x" I64 " -> " I64 " k " I64 "x" I64
+                               " stride " I64 "," I64 " pad " I64 "," I64 "%s",
+                               c->Cin, c->ih, c->iw, c->Cout, c->kh, c->kw, c->sh, c->sw, c->ph,
+                               c->pw, c->has_bias ? " bias" : "");
+    case OP_CONV_TRANSPOSE2D:
+        return g_strdup_printf("conv_transpose2d " I64 "x" I64 "x" I64 " -> " I64 " k " I64
+                               "x" I64 " stride " I64 "," I64 " pad " I64 "," I64
+                               " outpad " I64 "," I64 "%s",
+                               c->Cin, c->ih, c->iw, c->Cout, c->kh, c->kw, c->sh, c->sw, c->ph,
+                               c->pw, c->oph, c->opw, c->has_bias ? " bias" : "");
+    case OP_AVGPOOL2D:
+        return g_strdup_printf("avgpool2d " I64 "x" I64 "x" I64 " k " I64, c->Cin, c->ih, c->iw,
+                               c->k);
+    case OP_CHANNEL_AFFINE:
+        return g_strdup_printf("channel_affine C " I64 " n " I64 "%s", c->Cin, c->n,
+                               c->in_place ? " in place" : "");
+    case OP_RELU:
+    case OP_SIGMOID:
+        return g_strdup_printf("%s n " I64 "%s", name, c->n, c->in_place ? " in place" : "");
+    case OP_GRU:
+        return g_strdup_printf("gru T " I64 " H " I64 " stride " I64 "%s", c->T, c->D, c->stride,
+                               c->reverse ? " reverse" : "");
+    case OP_CONV_TRANSPOSE1D:
+        return g_strdup_printf("conv_transpose1d L " I64 " Cin " I64 " Cout " I64 " k " I64
+                               " stride " I64 " pad " I64 "%s",
+                               c->tc.L, c->tc.Cin, c->tc.Cout, c->tc.k, c->tc.stride, c->tc.pad,
+                               c->tc.bias ? " bias" : "");
+    case OP_LEAKY_RELU:
+        return g_strdup_printf("leaky_relu n " I64 " slope %g%s", c->n, c->alpha,
+                               c->in_place ? " in place" : "");
+    case OP_TANH:
+        return g_strdup_printf("tanh n " I64 "%s", c->n, c->in_place ? " in place" : "");
+    case OP_NSF_SOURCE:
+        return g_strdup_printf("nsf_source T " I64 " upp " I64 " H " I64 "%s%s%s", c->nsf.T,
+                               c->nsf.upp, c->nsf.H, c->nsf.rand_ini ? " rand_ini" : "",
+                               c->nsf.randn ? " randn" : "", c->nsf.sines ? " sines" : "");
     default:
         g_assert_not_reached();
     }
@@ -377,6 +628,18 @@ static void set_output(case_data *d, int64_t rows, int64_t cols, int64_t ld)
     d->n_out = rows * ld;
     d->out_cols = cols;
     d->out_ld = MAX(ld, 1);
+}
+
+/* Output rows and columns of conv2d / conv_transpose2d. */
+static void image_out_size(const op_case *c, int64_t *Ho, int64_t *Wo)
+{
+    if (c->op == OP_CONV2D) {
+        *Ho = (c->ih + 2 * c->ph - c->kh) / c->sh + 1;
+        *Wo = (c->iw + 2 * c->pw - c->kw) / c->sw + 1;
+    } else {
+        *Ho = (c->ih - 1) * c->sh - 2 * c->ph + c->kh + c->oph;
+        *Wo = (c->iw - 1) * c->sw - 2 * c->pw + c->kw + c->opw;
+    }
 }
 
 /* Inputs of every op but the in-place ones, whose input is the output. */
@@ -481,6 +744,124 @@ static void make_inputs(const op_case *c, case_data *d)
     case OP_CFG_RESCALE:
         set_output(d, c->B, c->n, c->stride);
         break;
+    case OP_CONV1D: {
+        const int64_t Lout = conv1d_out(c);
+        add_matrix(d, c->c1d.L, c->c1d.Cin, c->c1d.Cin); /* x */
+        add_matrix(d, c->c1d.Cout, c->c1d.Cin / c->c1d.groups * c->c1d.k,
+                   c->c1d.Cin / c->c1d.groups * c->c1d.k); /* w */
+        if (c->c1d.bias)
+            add_matrix(d, 1, c->c1d.Cout, c->c1d.Cout);
+        set_output(d, Lout, c->c1d.Cout, c->c1d.Cout);
+        break;
+    }
+    case OP_CHANNEL_NORM:
+        if (!c->in_place) { /* channels off zero, as conv outputs are */
+            float *x = add_matrix(d, c->c1d.L, c->c1d.Cin, c->c1d.Cin);
+            for (int64_t i = 0; i < c->c1d.L * c->c1d.Cin; i++)
+                x[i] += 0.5f;
+        }
+        add_matrix(d, 1, c->c1d.Cin, c->c1d.Cin); /* gamma */
+        add_matrix(d, 1, c->c1d.Cin, c->c1d.Cin); /* beta */
+        set_output(d, c->c1d.L, c->c1d.Cin, c->c1d.Cin);
+        break;
+    case OP_GELU:
+        if (!c->in_place) {
+            float *x = add_input(d, c->n);
+            for (int64_t i = 0; i < c->n; i++)
+                x[i] = 6.0f * uniform_sym();
+        }
+        set_output(d, 1, c->n, c->n);
+        break;
+    case OP_CONV2D:
+    case OP_CONV_TRANSPOSE2D: {
+        const int64_t taps = c->kh * c->kw;
+        add_matrix(d, c->Cin, c->ih * c->iw, c->ih * c->iw); /* x */
+        if (c->op == OP_CONV2D)
+            add_matrix(d, c->Cout, c->Cin * taps, c->Cin * taps); /* w [Cout, Cin, kh, kw] */
+        else
+            add_matrix(d, c->Cin, c->Cout * taps, c->Cout * taps); /* w [Cin, Cout, kh, kw] */
+        if (c->has_bias)
+            add_matrix(d, 1, c->Cout, c->Cout);
+        int64_t Ho, Wo;
+        image_out_size(c, &Ho, &Wo);
+        set_output(d, c->Cout, Ho * Wo, Ho * Wo);
+        break;
+    }
+    case OP_AVGPOOL2D:
+        add_matrix(d, c->Cin, c->ih * c->iw, c->ih * c->iw);
+        set_output(d, c->Cin, (c->ih / c->k) * (c->iw / c->k), (c->ih / c->k) * (c->iw / c->k));
+        break;
+    case OP_CHANNEL_AFFINE:
+        if (!c->in_place)
+            add_matrix(d, c->Cin, c->n, c->n);
+        add_matrix(d, 1, c->Cin, c->Cin); /* scale */
+        add_matrix(d, 1, c->Cin, c->Cin); /* shift */
+        set_output(d, c->Cin, c->n, c->n);
+        break;
+    case OP_RELU:
+    case OP_SIGMOID:
+        if (!c->in_place) {
+            float *x = add_input(d, c->n);
+            for (int64_t i = 0; i < c->n; i++)
+                x[i] = 12.0f * uniform_sym();
+        }
+        set_output(d, 1, c->n, c->n);
+        break;
+    case OP_GRU: {
+        /* PyTorch's init range 1/sqrt(H) for W_hh and b_hh keeps the gates
+         * away from saturation, where errors would hide */
+        const int64_t H = c->D;
+        const float a = (float)(1.0 / sqrt((double)H));
+        add_matrix(d, c->T, 3 * H, 3 * H); /* xp */
+        float *w = add_matrix(d, 3 * H, H, H), *b = add_matrix(d, 1, 3 * H, 3 * H);
+        for (int64_t i = 0; i < 3 * H * H; i++)
+            w[i] *= a;
+        for (int64_t i = 0; i < 3 * H; i++)
+            b[i] *= a;
+        set_output(d, c->T, H, c->stride);
+        break;
+    }
+    case OP_CONV_TRANSPOSE1D: {
+        const int64_t wcols = c->tc.Cout * c->tc.k;
+        add_matrix(d, c->tc.L, c->tc.Cin, c->tc.Cin); /* x */
+        add_matrix(d, c->tc.Cin, wcols, wcols);       /* w [Cin, Cout, k] */
+        if (c->tc.bias)
+            add_matrix(d, 1, c->tc.Cout, c->tc.Cout);
+        set_output(d, tconv_out(c), c->tc.Cout, c->tc.Cout);
+        break;
+    }
+    case OP_LEAKY_RELU:
+    case OP_TANH:
+        if (!c->in_place) {
+            float *x = add_input(d, c->n);
+            for (int64_t i = 0; i < c->n; i++)
+                x[i] = 4.0f * uniform_sym();
+        }
+        set_output(d, 1, c->n, c->n);
+        break;
+    case OP_NSF_SOURCE: {
+        /* f0: unvoiced frames, 44100/1024 Hz (a frame's phase increment of
+         * exactly one half cycle), 60 .. 1100 Hz; acc: any phase in (−1, 1) */
+        const int64_t T = c->nsf.T, n = T * c->nsf.upp, H = c->nsf.H;
+        float *f0 = add_input(d, T), *acc = add_input(d, T);
+        for (int64_t t = 0; t < T; t++) {
+            f0[t] = t % 5 == 1   ? 0.0f
+                    : t % 7 == 3 ? NSF_RATE / 1024.0f
+                                 : (float)(60.0 + 1040.0 * uniform01());
+            acc[t] = uniform_sym();
+        }
+        add_matrix(d, 1, H + 1, H + 1); /* w [H], then b */
+        if (c->nsf.rand_ini) {
+            float *r = add_input(d, H);
+            for (int64_t h = 0; h < H; h++)
+                r[h] = (float)uniform01();
+        }
+        if (c->nsf.randn)
+            add_matrix(d, n, H, H);
+        const int64_t total = n * (c->nsf.sines ? H + 1 : 1); /* [sines | har] */
+        set_output(d, 1, total, total);
+        break;
+    }
     default:
         g_assert_not_reached();
     }
@@ -509,6 +890,18 @@ static float initial_output(const op_case *c, int64_t j)
         return c->in_place ? 3.0f + 2.0f * uniform_sym() : NAN;
     case OP_SILU:
         return c->in_place ? 12.0f * uniform_sym() : NAN;
+    case OP_CHANNEL_NORM:
+        return c->in_place ? 3.0f + 2.0f * uniform_sym() : NAN;
+    case OP_GELU: /* both tails of erf */
+        return c->in_place ? 6.0f * uniform_sym() : NAN;
+    case OP_CHANNEL_AFFINE:
+        return c->in_place ? uniform_sym() : NAN;
+    case OP_RELU:
+    case OP_SIGMOID:
+        return c->in_place ? 12.0f * uniform_sym() : NAN;
+    case OP_LEAKY_RELU:
+    case OP_TANH:
+        return c->in_place ? 4.0f * uniform_sym() : NAN;
     default:
         return NAN; /* a pure output: every element must be written */
     }
@@ -557,7 +950,7 @@ static void free_case(case_data *d)
 typedef struct {
     float *in[MAX_INPUTS];
     float *out;  /* the whole output buffer, guards included */
-    void *work;  /* attention's workspace */
+    void *work;  /* the workspace of attention, the convolutions, the GRU */
 } dev_bufs;
 
 static void upload_case(rift_backend *be, const op_case *c, const case_data *d, dev_bufs *b)
@@ -573,6 +966,26 @@ static void upload_case(rift_backend *be, const op_case *c, const case_data *d, 
     if (c->op == OP_ATTENTION)
         b->work = rift_backend_alloc(
             be, rift_op_attention_workspace(be, c->B, c->T, c->H, c->head_dim));
+    if (c->op == OP_CONV2D)
+        b->work = rift_backend_alloc(
+            be, rift_op_conv2d_workspace(be, c->Cin, c->ih, c->iw, c->Cout, c->kh, c->kw, c->sh,
+                                         c->sw, c->ph, c->pw));
+    if (c->op == OP_CONV_TRANSPOSE2D)
+        b->work = rift_backend_alloc(
+            be, rift_op_conv_transpose2d_workspace(be, c->Cin, c->ih, c->iw, c->Cout, c->kh,
+                                                   c->kw, c->sh, c->sw, c->ph, c->pw, c->oph,
+                                                   c->opw));
+    if (c->op == OP_GRU)
+        b->work = rift_backend_alloc(be, 4 * c->D * sizeof(float));
+    if (c->op == OP_CONV1D)
+        b->work = rift_backend_alloc(
+            be, rift_op_conv1d_workspace(be, c->c1d.L, c->c1d.Cin, c->c1d.Cout, c->c1d.k,
+                                         c->c1d.stride, c->c1d.pad, c->c1d.dilation,
+                                         c->c1d.groups));
+    if (c->op == OP_CONV_TRANSPOSE1D)
+        b->work = rift_backend_alloc(
+            be, rift_op_conv_transpose1d_workspace(be, c->tc.L, c->tc.Cin, c->tc.Cout, c->tc.k,
+                                                   c->tc.stride, c->tc.pad));
 }
 
 static void free_bufs(rift_backend *be, dev_bufs *b)
@@ -653,6 +1066,69 @@ static void enqueue_op(rift_backend *be, const op_case *c, const case_data *d, c
         rift_op_cfg_rescale(be, out, c->stride, c->B, c->n, (const double *)in[0],
                             (const double *)in[1], c->B * c->n, c->alpha);
         break;
+    case OP_CONV1D:
+        rift_op_conv1d(be, out, in[0], in[1], c->c1d.bias ? in[2] : NULL, c->c1d.L, c->c1d.Cin,
+                       c->c1d.Cout, c->c1d.k, c->c1d.stride, c->c1d.pad, c->c1d.dilation,
+                       c->c1d.groups, b->work);
+        break;
+    case OP_CHANNEL_NORM: {
+        const int i = c->in_place ? 0 : 1; /* gamma, beta follow x */
+        rift_op_channel_norm(be, out, c->in_place ? out : in[0], c->c1d.L, c->c1d.Cin, c->eps,
+                             in[i], in[i + 1]);
+        break;
+    }
+    case OP_GELU:
+        rift_op_gelu(be, out, c->in_place ? out : in[0], c->n);
+        break;
+    case OP_CONV2D:
+        rift_op_conv2d(be, out, in[0], in[1], c->has_bias ? in[2] : NULL, c->Cin, c->ih, c->iw,
+                       c->Cout, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, b->work);
+        break;
+    case OP_CONV_TRANSPOSE2D:
+        rift_op_conv_transpose2d(be, out, in[0], in[1], c->has_bias ? in[2] : NULL, c->Cin,
+                                 c->ih, c->iw, c->Cout, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw,
+                                 c->oph, c->opw, b->work);
+        break;
+    case OP_AVGPOOL2D:
+        rift_op_avgpool2d(be, out, in[0], c->Cin, c->ih, c->iw, c->k);
+        break;
+    case OP_CHANNEL_AFFINE: {
+        const int i = c->in_place ? 0 : 1;
+        rift_op_channel_affine(be, out, c->in_place ? out : in[0], c->Cin, c->n, in[i],
+                               in[i + 1]);
+        break;
+    }
+    case OP_RELU:
+        rift_op_relu(be, out, c->in_place ? out : in[0], c->n);
+        break;
+    case OP_SIGMOID:
+        rift_op_sigmoid(be, out, c->in_place ? out : in[0], c->n);
+        break;
+    case OP_GRU:
+        rift_op_gru(be, out, c->stride, in[0], in[1], in[2], c->T, c->D, c->reverse, b->work);
+        break;
+    case OP_CONV_TRANSPOSE1D:
+        rift_op_conv_transpose1d(be, out, in[0], in[1], c->tc.bias ? in[2] : NULL, c->tc.L,
+                                 c->tc.Cin, c->tc.Cout, c->tc.k, c->tc.stride, c->tc.pad,
+                                 b->work);
+        break;
+    case OP_LEAKY_RELU:
+        rift_op_leaky_relu(be, out, c->in_place ? out : in[0], c->n, c->alpha);
+        break;
+    case OP_TANH:
+        rift_op_tanh(be, out, c->in_place ? out : in[0], c->n);
+        break;
+    case OP_NSF_SOURCE: {
+        /* in: f0, acc, w and b, then rand_ini and randn when the case has them */
+        const int64_t n = c->nsf.T * c->nsf.upp, H = c->nsf.H;
+        int i = 3;
+        const float *rand_ini = c->nsf.rand_ini ? in[i++] : NULL;
+        const float *randn = c->nsf.randn ? in[i++] : NULL;
+        rift_op_nsf_source(be, c->nsf.sines ? out + n * H : out, c->nsf.sines ? out : NULL, in[0],
+                           in[1], c->nsf.T, c->nsf.upp, NSF_RATE, H, rand_ini, randn, in[2],
+                           in[2] + H);
+        break;
+    }
     default:
         g_assert_not_reached();
     }
@@ -749,6 +1225,136 @@ static void naive_norm(double *ref, const double *x, int64_t n, double eps)
         var += (x[i] - mean) * (x[i] - mean) / (double)n;
     for (int64_t i = 0; i < n; i++)
         ref[i] = (x[i] - mean) / sqrt(var + eps);
+}
+
+/* y[co, i, j] = bias[co] + Σ w[co, ci, a, b] · x[ci, i·sh + a − ph, j·sw + b − pw] */
+static void naive_conv2d(const op_case *c, const float *x, const float *w, const float *bias,
+                         double *ref)
+{
+    int64_t Ho, Wo;
+    image_out_size(c, &Ho, &Wo);
+    for (int64_t co = 0; co < c->Cout; co++)
+        for (int64_t i = 0; i < Ho; i++)
+            for (int64_t j = 0; j < Wo; j++) {
+                double acc = bias ? bias[co] : 0.0;
+                for (int64_t ci = 0; ci < c->Cin; ci++)
+                    for (int64_t a = 0; a < c->kh; a++) {
+                        const int64_t y = i * c->sh + a - c->ph;
+                        if (y < 0 || y >= c->ih)
+                            continue;
+                        for (int64_t b = 0; b < c->kw; b++) {
+                            const int64_t xx = j * c->sw + b - c->pw;
+                            if (xx >= 0 && xx < c->iw)
+                                acc += (double)w[((co * c->Cin + ci) * c->kh + a) * c->kw + b] *
+                                       x[(ci * c->ih + y) * c->iw + xx];
+                        }
+                    }
+                ref[(co * Ho + i) * Wo + j] = acc;
+            }
+}
+
+/* the definition: every input pixel scatters its taps, y[co, i·sh − ph + a,
+ * j·sw − pw + b] += x[ci, i, j] · w[ci, co, a, b], kept where inside y */
+static void naive_conv_transpose2d(const op_case *c, const float *x, const float *w,
+                                   const float *bias, double *ref)
+{
+    int64_t Ho, Wo;
+    image_out_size(c, &Ho, &Wo);
+    for (int64_t co = 0; co < c->Cout; co++)
+        for (int64_t p = 0; p < Ho * Wo; p++)
+            ref[co * Ho * Wo + p] = bias ? bias[co] : 0.0;
+    for (int64_t ci = 0; ci < c->Cin; ci++)
+        for (int64_t i = 0; i < c->ih; i++)
+            for (int64_t j = 0; j < c->iw; j++) {
+                const double v = x[(ci * c->ih + i) * c->iw + j];
+                for (int64_t co = 0; co < c->Cout; co++)
+                    for (int64_t a = 0; a < c->kh; a++)
+                        for (int64_t b = 0; b < c->kw; b++) {
+                            const int64_t y = i * c->sh - c->ph + a, xx = j * c->sw - c->pw + b;
+                            if (y >= 0 && y < Ho && xx >= 0 && xx < Wo)
+                                ref[(co * Ho + y) * Wo + xx] +=
+                                    v * w[((ci * c->Cout + co) * c->kh + a) * c->kw + b];
+                        }
+            }
+}
+
+/* torch.nn.GRU's recurrence in double (gate order r, z, n; h starts at 0) */
+static void naive_gru(const op_case *c, const float *xp, const float *w, const float *b,
+                      double *ref)
+{
+    const int64_t H = c->D;
+    double *h = g_new0(double, H), *g = g_new(double, 3 * H);
+    for (int64_t s = 0; s < c->T; s++) {
+        const int64_t t = c->reverse ? c->T - 1 - s : s;
+        for (int64_t r = 0; r < 3 * H; r++) {
+            double acc = b[r];
+            for (int64_t k = 0; k < H; k++)
+                acc += (double)w[r * H + k] * h[k];
+            g[r] = acc;
+        }
+        const float *x = xp + t * 3 * H;
+        for (int64_t i = 0; i < H; i++) {
+            const double rg = 1.0 / (1.0 + exp(-(x[i] + g[i])));
+            const double z = 1.0 / (1.0 + exp(-(x[H + i] + g[H + i])));
+            const double n = tanh(x[2 * H + i] + rg * g[2 * H + i]);
+            h[i] = (1.0 - z) * n + z * h[i];
+            ref[t * H + i] = h[i];
+        }
+    }
+    g_free(h);
+    g_free(g);
+}
+
+/* the definition: y[i·stride + m − pad, co] += x[i, ci] · w[ci, co, m], kept
+ * where inside y, on top of the bias */
+static void naive_conv_transpose1d(const op_case *c, const float *x, const float *w,
+                                   const float *bias, double *ref)
+{
+    const int64_t Lout = tconv_out(c), Cin = c->tc.Cin, Cout = c->tc.Cout, k = c->tc.k;
+    for (int64_t j = 0; j < Lout * Cout; j++)
+        ref[j] = bias ? bias[j % Cout] : 0.0;
+    for (int64_t i = 0; i < c->tc.L; i++)
+        for (int64_t m = 0; m < k; m++) {
+            const int64_t j = i * c->tc.stride + m - c->tc.pad;
+            if (j < 0 || j >= Lout)
+                continue;
+            for (int64_t ci = 0; ci < Cin; ci++) {
+                const double v = x[i * Cin + ci];
+                for (int64_t co = 0; co < Cout; co++)
+                    ref[j * Cout + co] += v * w[(ci * Cout + co) * k + m];
+            }
+        }
+}
+
+/* SineGen + SourceModuleHnNSF as ops.h states them, in double: the sines
+ * [n, H] (when the case asks for them), then har [n] */
+static void naive_nsf_source(const op_case *c, float *const *in, double *ref)
+{
+    const int64_t T = c->nsf.T, upp = c->nsf.upp, H = c->nsf.H;
+    const float *f0 = in[0], *acc = in[1], *w = in[2];
+    int i = 3;
+    const float *rand_ini = c->nsf.rand_ini ? in[i++] : NULL;
+    const float *randn = c->nsf.randn ? in[i++] : NULL;
+    double *har = c->nsf.sines ? ref + T * upp * H : ref;
+    for (int64_t t = 0; t < T; t++) {
+        const gboolean voiced = f0[t] > 0.0f;
+        const double amp = voiced ? 0.003 : 0.1 / 3.0;
+        for (int64_t k = 0; k < upp; k++) {
+            const int64_t n = t * upp + k;
+            const double phase = (double)f0[t] / NSF_RATE * (double)(k + 1) + acc[t];
+            double sum = w[H];
+            for (int64_t h = 0; h < H; h++) {
+                const double arg = phase * (double)(h + 1) + (rand_ini ? rand_ini[h] : 0.0);
+                double s = voiced ? 0.1 * sin(2.0 * G_PI * arg) : 0.0;
+                if (randn)
+                    s += amp * randn[n * H + h];
+                if (c->nsf.sines)
+                    ref[n * H + h] = s;
+                sum += w[h] * s;
+            }
+            har[n] = tanh(sum);
+        }
+    }
 }
 
 /* The inputs: in[i] of the case, x0 the output buffer before the op. */
@@ -959,6 +1565,99 @@ static void reference(const op_case *c, const case_data *d, double *ref)
                     x0[b * c->stride + j] * (c->alpha * ratio + (1.0 - c->alpha));
         break;
     }
+    case OP_CONV1D: {
+        const float *x = in[0], *w = in[1], *bias = c->c1d.bias ? in[2] : NULL;
+        const int64_t Cin = c->c1d.Cin, Cout = c->c1d.Cout, k = c->c1d.k;
+        const int64_t cin_g = Cin / c->c1d.groups, cout_g = Cout / c->c1d.groups;
+        for (int64_t t = 0; t < conv1d_out(c); t++)
+            for (int64_t co = 0; co < Cout; co++) {
+                const int64_t g = co / cout_g;
+                double acc = bias ? bias[co] : 0.0;
+                for (int64_t j = 0; j < k; j++) {
+                    const int64_t s = t * c->c1d.stride + j * c->c1d.dilation - c->c1d.pad;
+                    if (s < 0 || s >= c->c1d.L) /* zero outside x */
+                        continue;
+                    for (int64_t ci = 0; ci < cin_g; ci++)
+                        acc += (double)w[(co * cin_g + ci) * k + j] * x[s * Cin + g * cin_g + ci];
+                }
+                ref[t * Cout + co] = acc;
+            }
+        break;
+    }
+    case OP_CHANNEL_NORM: {
+        const int64_t L = c->c1d.L, C = c->c1d.Cin;
+        const float *x = c->in_place ? x0 : in[0];
+        const float *gamma = in[c->in_place ? 0 : 1], *beta = in[c->in_place ? 1 : 2];
+        double *col = g_new(double, L), *nrm = g_new(double, L);
+        for (int64_t ch = 0; ch < C; ch++) {
+            for (int64_t t = 0; t < L; t++)
+                col[t] = x[t * C + ch];
+            naive_norm(nrm, col, L, c->eps);
+            for (int64_t t = 0; t < L; t++)
+                ref[t * C + ch] = nrm[t] * gamma[ch] + beta[ch];
+        }
+        g_free(col);
+        g_free(nrm);
+        break;
+    }
+    case OP_GELU: {
+        const float *x = c->in_place ? x0 : in[0];
+        for (int64_t i = 0; i < c->n; i++)
+            ref[i] = 0.5 * x[i] * (1.0 + erf(x[i] / sqrt(2.0)));
+        break;
+    }
+    case OP_CONV2D:
+        naive_conv2d(c, in[0], in[1], c->has_bias ? in[2] : NULL, ref);
+        break;
+    case OP_CONV_TRANSPOSE2D:
+        naive_conv_transpose2d(c, in[0], in[1], c->has_bias ? in[2] : NULL, ref);
+        break;
+    case OP_AVGPOOL2D: {
+        const int64_t Ho = c->ih / c->k, Wo = c->iw / c->k;
+        for (int64_t ch = 0; ch < c->Cin; ch++)
+            for (int64_t i = 0; i < Ho; i++)
+                for (int64_t j = 0; j < Wo; j++) {
+                    double acc = 0.0;
+                    for (int64_t a = 0; a < c->k; a++)
+                        for (int64_t b = 0; b < c->k; b++)
+                            acc += in[0][(ch * c->ih + i * c->k + a) * c->iw + j * c->k + b];
+                    ref[(ch * Ho + i) * Wo + j] = acc / (double)(c->k * c->k);
+                }
+        break;
+    }
+    case OP_CHANNEL_AFFINE: {
+        const float *x = c->in_place ? x0 : in[0];
+        const int i = c->in_place ? 0 : 1;
+        for (int64_t ch = 0; ch < c->Cin; ch++)
+            for (int64_t j = 0; j < c->n; j++)
+                ref[ch * c->n + j] = (double)x[ch * c->n + j] * in[i][ch] + in[i + 1][ch];
+        break;
+    }
+    case OP_RELU:
+    case OP_SIGMOID: {
+        const float *x = c->in_place ? x0 : in[0];
+        for (int64_t i = 0; i < c->n; i++)
+            ref[i] = c->op == OP_RELU ? fmax((double)x[i], 0.0) : 1.0 / (1.0 + exp(-(double)x[i]));
+        break;
+    }
+    case OP_GRU:
+        naive_gru(c, in[0], in[1], in[2], ref);
+        break;
+    case OP_CONV_TRANSPOSE1D:
+        naive_conv_transpose1d(c, in[0], in[1], c->tc.bias ? in[2] : NULL, ref);
+        break;
+    case OP_LEAKY_RELU:
+    case OP_TANH: {
+        const float *x = c->in_place ? x0 : in[0];
+        for (int64_t i = 0; i < c->n; i++)
+            ref[i] = c->op == OP_TANH ? tanh((double)x[i])
+                     : x[i] >= 0.0f   ? (double)x[i]
+                                      : (double)c->alpha * x[i];
+        break;
+    }
+    case OP_NSF_SOURCE:
+        naive_nsf_source(c, in, ref);
+        break;
     default:
         g_assert_not_reached();
     }
