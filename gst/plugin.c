@@ -3,7 +3,9 @@
  * machines without one; a backend is only opened when an element starts. */
 #include "rift-config.h"
 
+#include "gstriftcvec.h"
 #include "gstriftdit.h"
+#include "gstriftf0.h"
 #include "gstriftmel.h"
 
 #include <gst/gst.h>
@@ -14,6 +16,8 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (riftmel, plugin);
+  ret |= GST_ELEMENT_REGISTER (riftf0, plugin);
+  ret |= GST_ELEMENT_REGISTER (riftcvec, plugin);
   ret |= GST_ELEMENT_REGISTER (riftdit, plugin);
   return ret;
 }
