@@ -91,4 +91,7 @@ void rift_cpu_nsf_source(rift_backend *be, float *har, float *sines, const float
                          const float *rand_ini, const float *randn, const float *w,
                          const float *b);
 
+/* softmax.c: each row of p [rows, L] replaced by its softmax */
+void rift_cpu_softmax_rows(float *p, int64_t rows, int64_t L);
+
 G_END_DECLS

@@ -3,6 +3,7 @@
  * loop over rows; matrix work goes to OpenBLAS. Tested against naive
  * references and the CUDA twins in tests/backend, and end to end by the DiT
  * fixtures. */
+#include "clones.h"
 #include "cpu-ops.h"
 #include "moments.h"
 
@@ -76,13 +77,21 @@ void rift_cpu_silu(rift_backend *be, float *y, const float *x, int64_t n)
         y[i] = x[i] / (1.0f + expf(-x[i]));
 }
 
-void rift_cpu_relu_sq(rift_backend *be, float *x, int64_t n)
+RIFT_CLONES
+static void relu_sq_span(float *x, int64_t n)
 {
-#pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; i++) {
         const float v = x[i] > 0.0f ? x[i] : 0.0f;
         x[i] = v * v;
     }
+}
+
+void rift_cpu_relu_sq(rift_backend *be, float *x, int64_t n)
+{
+    const int64_t chunk = 16384;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i0 = 0; i0 < n; i0 += chunk)
+        relu_sq_span(x + i0, MIN(chunk, n - i0));
 }
 
 /* exact erf, as torch.nn.GELU(approximate='none') */
@@ -93,23 +102,39 @@ void rift_cpu_gelu(rift_backend *be, float *y, const float *x, int64_t n)
         y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
 }
 
+/* One output row of the depthwise conv; wt is the weight as [k, C] so the
+ * inner loop runs over contiguous channels (vectorised, widest ISA). */
+RIFT_CLONES
+static void dwconv_row(float *yr, const float *x, const float *wt, const float *bias,
+                       int64_t t, int64_t T, int64_t C, int64_t k)
+{
+    const int64_t half = k / 2;
+    const int64_t j0 = MAX(0, half - t), j1 = MIN(k, T + half - t);
+    memcpy(yr, bias, C * sizeof(float));
+    for (int64_t j = j0; j < j1; j++) {
+        const float *xr = x + (t + j - half) * C, *wj = wt + j * C;
+        for (int64_t c = 0; c < C; c++)
+            yr[c] += wj[c] * xr[c];
+    }
+}
+
 void rift_cpu_dwconv1d(rift_backend *be, float *y, const float *x, const float *w,
                        const float *bias, int64_t B, int64_t T, int64_t C, int64_t k)
 {
-    const int64_t half = k / 2;
+    /* the [C, k] weight transposed per call: on the stack for every upstream
+     * size (dim 1024, k 31 is 124 KiB), so the sampler loop does not allocate */
+    float stack_wt[32768];
+    float *wt = C * k <= (int64_t)G_N_ELEMENTS(stack_wt) ? stack_wt : g_new(float, C * k);
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t j = 0; j < k; j++)
+            wt[j * C + c] = w[c * k + j];
+    const float *wtr = wt;
 #pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < T; t++) {
-            float *yr = y + (b * T + t) * C;
-            memcpy(yr, bias, C * sizeof(float));
-            const int64_t j0 = MAX(0, half - t), j1 = MIN(k, T + half - t);
-            for (int64_t j = j0; j < j1; j++) {
-                const float *xr = x + (b * T + t + j - half) * C;
-                for (int64_t c = 0; c < C; c++)
-                    yr[c] += w[c * k + j] * xr[c];
-            }
-        }
-    }
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t t = 0; t < T; t++)
+            dwconv_row(y + (b * T + t) * C, x + b * T * C, wtr, bias, t, T, C, k);
+    if (wt != stack_wt)
+        g_free(wt);
 }
 
 void rift_cpu_rope_headnorm(rift_backend *be, float *x, int64_t B, int64_t T, int64_t D,
@@ -157,20 +182,7 @@ void rift_cpu_attention(rift_backend *be, float *o, const float *q, const float 
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)L,
                         (blasint)hd, scale, q + off, (blasint)D, k + off, (blasint)D, 0.0f, p,
                         (blasint)L);
-#pragma omp parallel for schedule(static)
-            for (int64_t t = 0; t < T; t++) {
-                float *pr = p + t * L, mx = -INFINITY, sum = 0.0f;
-                /* a plain compare: fmaxf's NaN rules make it a libm call per element */
-                for (int64_t s = 0; s < L; s++)
-                    mx = pr[s] > mx ? pr[s] : mx;
-                for (int64_t s = 0; s < L; s++) {
-                    pr[s] = expf(pr[s] - mx);
-                    sum += pr[s];
-                }
-                const float inv = 1.0f / sum;
-                for (int64_t s = 0; s < L; s++)
-                    pr[s] *= inv;
-            }
+            rift_cpu_softmax_rows(p, T, L);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)hd,
                         (blasint)L, 1.0f, p, (blasint)L, v + off, (blasint)D, 0.0f, o + off,
                         (blasint)D);

@@ -346,6 +346,13 @@ static void debug_dump(rift_dit *dit, const char *name, const float *d, int64_t 
 
 /* ---- work buffers ------------------------------------------------------- */
 
+/* Rows per MLP chunk: 256 on the CPU (256 × ff fits in L2 for every
+ * upstream size while the GEMMs stay large), everything on a GPU. */
+static int64_t mlp_chunk(const rift_dit *dit, int64_t rows)
+{
+    return rift_backend_get_kind(dit->be) == RIFT_BACKEND_CPU ? MIN(rows, 256) : rows;
+}
+
 rift_dit_work *rift_dit_work_new(rift_dit *dit, int64_t max_seqs, int64_t max_rows)
 {
     const rift_dit_hparams *hp = &dit->hp;
@@ -364,7 +371,7 @@ rift_dit_work *rift_dit_work_new(rift_dit *dit, int64_t max_seqs, int64_t max_ro
     float **acts[] = {&w->x, &w->h, &w->q, &w->k, &w->v, &w->a};
     for (guint i = 0; i < G_N_ELEMENTS(acts); i++)
         *acts[i] = ALLOC(max_rows * MAX(D, hp->n_mels));
-    w->f = ALLOC(max_rows * hp->ff_inner);
+    w->f = ALLOC(mlp_chunk(dit, max_rows) * hp->ff_inner);
 #undef ALLOC
     size_t ws = rift_op_attention_workspace(be, max_seqs, T, hp->n_heads, hp->head_dim);
     w->attn_work = ws ? rift_backend_alloc(be, ws) : NULL;
@@ -480,18 +487,24 @@ static void attention(rift_dit *dit, rift_dit_work *w, const rift_dit_block *b, 
     rift_op_zero_pad_rows(be, w->a, Bs, T, D, len);
 }
 
-/* ConvMLP(h): depthwise conv along time, LN, Linear, ReLU², Linear. Result in a. */
+/* ConvMLP(h): depthwise conv along time, LN, Linear, ReLU², Linear. Result in a.
+ * On the CPU the two Linears run over row chunks so that the [rows, ff]
+ * hidden layer stays in cache between them (and takes chunk·ff floats, not
+ * rows·ff); a GPU takes all rows at once. */
 static void conv_mlp(rift_dit *dit, rift_dit_work *w, const rift_dit_block *b, int64_t Bs,
                      int64_t T)
 {
     const rift_dit_hparams *hp = &dit->hp;
     rift_backend *be = dit->be;
-    const int64_t R = Bs * T, D = hp->dim, F = hp->ff_inner;
+    const int64_t R = Bs * T, D = hp->dim, F = hp->ff_inner, chunk = mlp_chunk(dit, R);
     rift_op_dwconv1d(be, w->q, w->h, b->dw_w, b->dw_b, Bs, T, D, hp->kernel_size);
     rift_op_layernorm(be, w->q, w->q, R, D, LN_EPS, NULL, NULL, NULL, NULL, 0, 0);
-    linear_fwd(be, w->f, w->q, D, b->ff1, R, D, F);
-    rift_op_relu_sq(be, w->f, R * F);
-    linear_fwd(be, w->a, w->f, F, b->ff2, R, F, D);
+    for (int64_t r0 = 0; r0 < R; r0 += chunk) {
+        const int64_t n = MIN(chunk, R - r0);
+        linear_fwd(be, w->f, w->q + r0 * D, D, b->ff1, n, D, F);
+        rift_op_relu_sq(be, w->f, n * F);
+        linear_fwd(be, w->a + r0 * D, w->f, F, b->ff2, n, F, D);
+    }
 }
 
 /* DiTBlock: e = adaLN(SiLU(c)) = (shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp)
