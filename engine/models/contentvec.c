@@ -381,6 +381,43 @@ static gboolean skip_unused(rift_contentvec *cv, const char *prefix, GError **er
     return TRUE;
 }
 
+/* The widths config.json states, against the tensor that shows each, so a
+ * wrong config is reported as the config key to fix rather than as the
+ * first tensor whose shape then disagrees. (num_attention_heads changes no
+ * shape and cannot be checked.) */
+static gboolean check_sizes(rift_contentvec *cv, rift_loader *ld, GError **err)
+{
+    const rift_contentvec_hparams *hp = &cv->hp;
+    const struct {
+        const char *key, *tensor;
+        int axis;
+        int64_t want;
+    } sizes[] = {
+        {"hidden_size", "feature_projection.projection.weight", 0, hp->hidden},
+        {"intermediate_size", "encoder.layers.0.feed_forward.intermediate_dense.weight", 0,
+         hp->ffn},
+        {"num_conv_pos_embeddings", "encoder.pos_conv_embed.conv.weight_v", 2, hp->pos_kernel},
+        {"num_conv_pos_embeddings", "encoder.pos_conv_embed.conv.parametrizations.weight.original1",
+         2, hp->pos_kernel},
+        {"conv_dim[0]", "feature_extractor.conv_layers.0.conv.weight", 0, hp->conv_dim[0]},
+        {"conv_kernel[0]", "feature_extractor.conv_layers.0.conv.weight", 2, hp->conv_kernel[0]},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        const rift_tensor *t = rift_loader_peek(ld, "%s", sizes[i].tensor);
+        if (!t || sizes[i].axis >= t->ndim)
+            continue; /* absent (or another naming): reported when bound */
+        const int64_t have = t->shape[sizes[i].axis];
+        if (have != sizes[i].want) {
+            g_set_error(err, RIFT_ERROR, RIFT_ERROR_SHAPE,
+                        "contentvec: %s: config.json %s is %" G_GINT64_FORMAT
+                        " but %s has %" G_GINT64_FORMAT " there",
+                        cv->dir, sizes[i].key, sizes[i].want, sizes[i].tensor, have);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* The layer counts the checkpoint has must be the config's. */
 static gboolean check_counts(rift_contentvec *cv, rift_loader *ld, GError **err)
 {
@@ -404,7 +441,7 @@ static gboolean check_counts(rift_contentvec *cv, rift_loader *ld, GError **err)
             return FALSE;
         }
     }
-    return TRUE;
+    return check_sizes(cv, ld, err);
 }
 
 static void bind_weights(rift_contentvec *cv, rift_loader *ld)
