@@ -3,11 +3,12 @@
  * frame grid) added out. */
 #pragma once
 
-#include <gst/gst.h>
+#include "gstriftsegmentfilter.h"
 
 G_BEGIN_DECLS
 #define GST_TYPE_RIFT_CVEC (gst_rift_cvec_get_type ())
-G_DECLARE_FINAL_TYPE (GstRiftCvec, gst_rift_cvec, GST, RIFT_CVEC, GstElement);
+G_DECLARE_FINAL_TYPE (GstRiftCvec, gst_rift_cvec, GST, RIFT_CVEC,
+    GstRiftSegmentFilter);
 
 GST_ELEMENT_REGISTER_DECLARE (riftcvec);
 

@@ -3,7 +3,9 @@
  * rectified-flow sampler, and adds it to the segment's buffer as `outmel`
  * (docs/design.md "Feature buffers", docs/elements.md, docs/dit.md).
  * The sampling is the engine's (engine/models/rf.h); this file only handles
- * caps, batching, noise, properties, latency and errors.
+ * the properties, the padding and noise of a batch and the call, the rest
+ * (caps, holding segments for a batch, latency, errors) is
+ * GstRiftSegmentFilter's (gstriftsegmentfilter.h).
  * Tested by tests/gst/test-riftdit.c (GstHarness, against direct
  * rift_rf_sample calls). */
 
@@ -19,6 +21,7 @@
  * guided as upstream's infer.py does, towards #GstRiftDit:speaker, and
  * appends the converted log-mel (F32 [T, 128]) as the `outmel` feature.
  * Every other memory, the timestamps, offsets and flags are kept.
+ * Buffers flagged GAP pass through untouched.
  *
  * With #GstRiftDit:batch-size N > 1, N segments are sampled together as one
  * batch (faster on a GPU), padded to the longest as infer.py pads them.
@@ -35,8 +38,6 @@
  * Since: 0.1
  */
 #include "gstriftdit.h"
-#include "riftcontext.h"
-#include "riftfeatures.h"
 #include "riftnoise.h"
 
 #include "dit.h"
@@ -61,9 +62,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_rift_dit_debug);
 #define DEFAULT_BATCH_SIZE 1
 #define DEFAULT_SEED 0
 #define DEFAULT_NOISE_SCALE 1.0f
-#define DEFAULT_BACKEND RIFT_BACKEND_AUTO
-#define DEFAULT_CUDA_DEVICE_ID -1
-
 #define MAX_INFER_STEPS 1000
 #define MAX_BATCH_SIZE 64
 
@@ -83,23 +81,14 @@ enum
   PROP_BATCH_SIZE,
   PROP_SEED,
   PROP_NOISE_SCALE,
-  PROP_BACKEND,
-  PROP_CUDA_DEVICE_ID,
 };
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_RIFT_FEATURES_MEDIA_TYPE));
 
 #define F(k) GST_RIFT_FEATURE_BIT (GST_RIFT_FEATURE_##k)
 #define NEEDED_FEATURES (F (AUDIO) | F (MEL) | F (RMS) | F (F0) | F (CVEC))
 
 struct _GstRiftDit
 {
-  GstElement parent;
-
-  GstPad *sinkpad;
-  GstPad *srcpad;
+  GstRiftSegmentFilter parent;
 
   /* properties, under the object lock: the streaming thread takes a copy
    * of them when a batch starts */
@@ -115,28 +104,10 @@ struct _GstRiftDit
   gint batch_size;
   guint64 seed;
   gfloat noise_scale;
-  rift_backend_kind backend_kind;
-  gint cuda_device_id;
   gchar *speakers;              /* "alice, bob, carol" of the last model loaded */
 
-  /* latency, under the object lock */
-  gboolean live;                /* upstream said so in the last LATENCY query */
-  gboolean warned_live_batch;
-  GstClockTime processing;      /* the longest batch so far */
-  GstClockTime reported;        /* the processing time in the last answer */
-
-  /* engine objects, from READY->PAUSED to PAUSED->READY */
-  rift_backend *backend;
+  /* from READY->PAUSED to PAUSED->READY */
   rift_dit *dit;
-  gchar *loaded_model;          /* its path, for messages */
-
-  /* streaming state (streaming thread) */
-  GQueue held;                  /* buffers waiting for a batch, and the
-                                 * serialized events that came after them */
-  guint n_held;                 /* buffers in `held` */
-  guint64 next_index;           /* number of the next segment since start,
-                                 * STREAM_START or FLUSH_STOP: its noise stream */
-  GstSegment segment;           /* the last SEGMENT event */
 };
 
 /* What a batch is sampled with: the properties when it starts, checked. */
@@ -150,7 +121,7 @@ typedef struct
 } GstRiftDitSettings;
 
 #define gst_rift_dit_parent_class parent_class
-G_DEFINE_TYPE (GstRiftDit, gst_rift_dit, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE (GstRiftDit, gst_rift_dit, GST_TYPE_RIFT_SEGMENT_FILTER);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (riftdit, "riftdit", GST_RANK_NONE,
     GST_TYPE_RIFT_DIT, GST_DEBUG_CATEGORY_INIT (gst_rift_dit_debug, "riftdit",
         0, "RIFT-SVC DiT conversion"));
@@ -160,23 +131,24 @@ static void gst_rift_dit_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_rift_dit_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
-static GstStateChangeReturn gst_rift_dit_change_state (GstElement * element,
-    GstStateChange transition);
-static GstFlowReturn gst_rift_dit_chain (GstPad * pad, GstObject * parent,
-    GstBuffer * buffer);
-static gboolean gst_rift_dit_sink_event (GstPad * pad, GstObject * parent,
-    GstEvent * event);
-static gboolean gst_rift_dit_sink_query (GstPad * pad, GstObject * parent,
-    GstQuery * query);
-static gboolean gst_rift_dit_src_query (GstPad * pad, GstObject * parent,
-    GstQuery * query);
+static gboolean gst_rift_dit_start (GstRiftSegmentFilter * filter,
+    const gchar * model, rift_backend * backend, GError ** error);
+static void gst_rift_dit_stop (GstRiftSegmentFilter * filter);
+static gint64 gst_rift_dit_get_added_width (GstRiftSegmentFilter * filter);
+static gboolean gst_rift_dit_check_caps (GstRiftSegmentFilter * filter,
+    const GstCaps * caps, GstRiftFeatureMask kinds, gint cvec_dim);
+static guint gst_rift_dit_get_batch_size (GstRiftSegmentFilter * filter);
+static gboolean gst_rift_dit_process_batch (GstRiftSegmentFilter * filter,
+    GstBuffer * const *segments, gfloat * const *out, guint n,
+    const guint64 * numbers, GError ** error);
 
 static void
 gst_rift_dit_class_init (GstRiftDitClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstCaps *src_caps;
+  GstRiftSegmentFilterClass *filter_class =
+      GST_RIFT_SEGMENT_FILTER_CLASS (klass);
 
   gobject_class->finalize = gst_rift_dit_finalize;
   gobject_class->set_property = gst_rift_dit_set_property;
@@ -410,44 +382,9 @@ gst_rift_dit_class_init (GstRiftDitClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
-  /**
-   * GstRiftDit:backend:
-   *
-   * Where the model runs. The rift elements of a pipeline that ask for the
-   * same backend share one (see docs/elements.md).
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_BACKEND,
-      g_param_spec_enum ("backend", "Backend",
-          "Where the model runs: auto (CUDA when a device answers, otherwise"
-          " the CPU), cpu or cuda (fails without a device)",
-          GST_TYPE_RIFT_BACKEND_KIND, DEFAULT_BACKEND,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstRiftDit:cuda-device-id:
-   *
-   * The CUDA device ordinal for the cuda and auto backends; -1 takes the
-   * first device, or whichever device the pipeline's shared backend is on.
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_CUDA_DEVICE_ID,
-      g_param_spec_int ("cuda-device-id", "CUDA device ID",
-          "CUDA device ordinal (-1 = auto: the first device, or the one the"
-          " pipeline's shared backend uses)", -1, G_MAXINT,
-          DEFAULT_CUDA_DEVICE_ID,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  src_caps = gst_caps_new_empty_simple (GST_RIFT_FEATURES_MEDIA_TYPE);
-  gst_caps_set_simple (src_caps, "outmel", G_TYPE_BOOLEAN, TRUE, NULL);
-  gst_element_class_add_pad_template (element_class,
-      gst_pad_template_new ("src", GST_PAD_SRC, GST_PAD_ALWAYS, src_caps));
-  gst_caps_unref (src_caps);
+  gst_rift_segment_filter_class_set_features (filter_class, NEEDED_FEATURES,
+      GST_RIFT_FEATURE_OUTMEL);
+  filter_class->model_hint = "a RIFT-SVC checkpoint (.ckpt)";
 
   gst_element_class_set_static_metadata (element_class,
       "RIFT-SVC DiT conversion", "Filter/Converter/Audio",
@@ -455,30 +392,19 @@ gst_rift_dit_class_init (GstRiftDitClass * klass)
       " the target speaker's mel with RIFT-SVC's DiT and rectified-flow"
       " sampler, and adds it to the feature buffer", "gst-rift developers");
 
-  element_class->change_state = GST_DEBUG_FUNCPTR (gst_rift_dit_change_state);
-
-  gst_type_mark_as_plugin_api (GST_TYPE_RIFT_BACKEND_KIND, 0);
+  filter_class->start = GST_DEBUG_FUNCPTR (gst_rift_dit_start);
+  filter_class->stop = GST_DEBUG_FUNCPTR (gst_rift_dit_stop);
+  filter_class->get_added_width =
+      GST_DEBUG_FUNCPTR (gst_rift_dit_get_added_width);
+  filter_class->check_caps = GST_DEBUG_FUNCPTR (gst_rift_dit_check_caps);
+  filter_class->get_batch_size =
+      GST_DEBUG_FUNCPTR (gst_rift_dit_get_batch_size);
+  filter_class->process_batch = GST_DEBUG_FUNCPTR (gst_rift_dit_process_batch);
 }
 
 static void
 gst_rift_dit_init (GstRiftDit * self)
 {
-  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
-  gst_pad_set_chain_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_rift_dit_chain));
-  gst_pad_set_event_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_rift_dit_sink_event));
-  gst_pad_set_query_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_rift_dit_sink_query));
-  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
-
-  self->srcpad = gst_pad_new_from_template (gst_element_class_get_pad_template
-      (GST_ELEMENT_GET_CLASS (self), "src"), "src");
-  gst_pad_set_query_function (self->srcpad,
-      GST_DEBUG_FUNCPTR (gst_rift_dit_src_query));
-  gst_pad_use_fixed_caps (self->srcpad);
-  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
-
   self->model = g_strdup (DEFAULT_MODEL);
   self->speaker = g_strdup (DEFAULT_SPEAKER);
   self->infer_steps = DEFAULT_INFER_STEPS;
@@ -491,10 +417,6 @@ gst_rift_dit_init (GstRiftDit * self)
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->seed = DEFAULT_SEED;
   self->noise_scale = DEFAULT_NOISE_SCALE;
-  self->backend_kind = DEFAULT_BACKEND;
-  self->cuda_device_id = DEFAULT_CUDA_DEVICE_ID;
-  g_queue_init (&self->held);
-  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
 }
 
 static void
@@ -563,12 +485,6 @@ gst_rift_dit_set_property (GObject * object, guint prop_id,
     case PROP_NOISE_SCALE:
       self->noise_scale = g_value_get_float (value);
       break;
-    case PROP_BACKEND:
-      self->backend_kind = g_value_get_enum (value);
-      break;
-    case PROP_CUDA_DEVICE_ID:
-      self->cuda_device_id = g_value_get_int (value);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -626,12 +542,6 @@ gst_rift_dit_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_NOISE_SCALE:
       g_value_set_float (value, self->noise_scale);
       break;
-    case PROP_BACKEND:
-      g_value_set_enum (value, self->backend_kind);
-      break;
-    case PROP_CUDA_DEVICE_ID:
-      g_value_set_int (value, self->cuda_device_id);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -675,12 +585,14 @@ parse_skip_layers (const gchar * str, rift_rf_params * rf, GError ** err)
 }
 
 /* The properties a batch is sampled with, checked against the model:
- * FALSE with `err` (an unknown speaker, a layer outside the model, ...). */
+ * FALSE with `err` (an unknown speaker, a layer outside the model, ...), a
+ * GST_LIBRARY_ERROR_SETTINGS so that it is posted as one. */
 static gboolean
 gst_rift_dit_get_settings (GstRiftDit * self, GstRiftDitSettings * s,
     GError ** err)
 {
   gchar *speaker, *layers;
+  GError *local = NULL;
   gboolean ok;
 
   s->rf = rift_rf_params_default ();
@@ -697,8 +609,9 @@ gst_rift_dit_get_settings (GstRiftDit * self, GstRiftDitSettings * s,
   layers = g_strdup (self->cfg_skip_layers);
   GST_OBJECT_UNLOCK (self);
 
-  ok = parse_skip_layers (layers, &s->rf, err)
-      && rift_rf_params_check (&s->rf, rift_dit_get_hparams (self->dit), err);
+  ok = parse_skip_layers (layers, &s->rf, &local)
+      && rift_rf_params_check (&s->rf, rift_dit_get_hparams (self->dit),
+      &local);
   if (ok && (speaker == NULL || *speaker == '\0')) {
     /* infer.py requires --speaker; a one-voice model needs no name */
     if (rift_dit_get_hparams (self->dit)->n_speakers == 1) {
@@ -706,94 +619,29 @@ gst_rift_dit_get_settings (GstRiftDit * self, GstRiftDitSettings * s,
     } else {
       gchar *list = rift_dit_speaker_list (self->dit);
 
-      g_set_error (err, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
+      g_set_error (&local, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
           "no speaker set: set speaker to one of this model's speakers: %s",
           list);
       g_free (list);
       ok = FALSE;
     }
   } else if (ok) {
-    s->speaker = rift_dit_lookup_speaker (self->dit, speaker, err);
+    s->speaker = rift_dit_lookup_speaker (self->dit, speaker, &local);
     ok = s->speaker >= 0;
   }
   g_free (speaker);
   g_free (layers);
+  if (!ok) {
+    g_set_error_literal (err, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS,
+        local->message);
+    g_error_free (local);
+  }
   return ok;
 }
 
 /* ---- streaming ---- */
 
-static void
-gst_rift_dit_clear_held (GstRiftDit * self)
-{
-  g_queue_clear_full (&self->held, (GDestroyNotify) gst_mini_object_unref);
-  self->n_held = 0;
-}
-
-static void
-gst_rift_dit_reset_stream (GstRiftDit * self)
-{
-  gst_rift_dit_clear_held (self);
-  self->next_index = 0;
-}
-
-/* FALSE with a STREAM/FORMAT error when `buffer` is not a segment with
- * F32 mel [T, 128], rms [T], f0 [T] and cvec [T, cvec-dim], or already has
- * an outmel. */
-static gboolean
-gst_rift_dit_check_buffer (GstRiftDit * self, GstBuffer * buffer)
-{
-  static const GstRiftFeatureKind kinds[] = { GST_RIFT_FEATURE_MEL,
-    GST_RIFT_FEATURE_RMS, GST_RIFT_FEATURE_F0, GST_RIFT_FEATURE_CVEC
-  };
-  GstRiftFeaturesMeta *meta = gst_buffer_get_rift_features_meta (buffer);
-  const gint64 cvec_dim = rift_dit_get_hparams (self->dit)->cvec_dim;
-  guint k;
-
-  if (meta == NULL) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("riftdit received a buffer without GstRiftFeaturesMeta: its input"
-            " must come from riftmel ! riftf0 ! riftcvec"),
-        ("buffer %" GST_PTR_FORMAT, buffer));
-    return FALSE;
-  }
-  for (k = 0; k < G_N_ELEMENTS (kinds); k++) {
-    const GstRiftFeatureInfo *info = NULL;
-    gint64 width = kinds[k] == GST_RIFT_FEATURE_MEL ? GST_RIFT_N_MELS :
-        kinds[k] == GST_RIFT_FEATURE_CVEC ? cvec_dim : 1;
-    const gchar *name = gst_rift_feature_kind_name (kinds[k]);
-
-    if (gst_rift_features_peek (buffer, kinds[k], &info) == NULL) {
-      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-          ("The segment at %" GST_TIME_FORMAT " has no %s although its caps"
-              " say so", GST_TIME_ARGS (GST_BUFFER_PTS (buffer)), name),
-          ("buffer %" GST_PTR_FORMAT, buffer));
-      return FALSE;
-    }
-    if (info->dtype != RIFT_F32 || info->frames != (gint64) meta->n_frames
-        || info->width != width) {
-      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-          ("The %s of the segment at %" GST_TIME_FORMAT " is %s [%"
-              G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]; riftdit needs F32 [%"
-              G_GUINT64_FORMAT ", %" G_GINT64_FORMAT "]", name,
-              GST_TIME_ARGS (GST_BUFFER_PTS (buffer)),
-              rift_dtype_name (info->dtype), info->frames, info->width,
-              meta->n_frames, width), ("buffer %" GST_PTR_FORMAT, buffer));
-      return FALSE;
-    }
-  }
-  if (meta->features[GST_RIFT_FEATURE_OUTMEL].memory >= 0) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("The segment at %" GST_TIME_FORMAT " already has an outmel: is there"
-            " another riftdit before this one?",
-            GST_TIME_ARGS (GST_BUFFER_PTS (buffer))),
-        ("buffer %" GST_PTR_FORMAT, buffer));
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Copies a feature of `buffer` (checked by gst_rift_dit_check_buffer) to
+/* Copies a feature of `buffer` (checked by the base) to
  * `dst`. */
 static void
 copy_feature (GstBuffer * buffer, GstRiftFeatureKind kind, gfloat * dst)
@@ -806,153 +654,88 @@ copy_feature (GstBuffer * buffer, GstRiftFeatureKind kind, gfloat * dst)
   }
 }
 
-/* Samples the held buffers as one batch and adds each one's outmel
- * (replacing the buffers in `held` by writable ones). */
+/* Samples `n` segments as one batch, as infer.py does; T = 0 segments take
+ * no part. Segment number k draws its noise from stream k. */
 static gboolean
-gst_rift_dit_sample_held (GstRiftDit * self)
+gst_rift_dit_process_batch (GstRiftSegmentFilter * filter,
+    GstBuffer * const *segments, gfloat * const *out, guint n,
+    const guint64 * numbers, GError ** error)
 {
+  GstRiftDit *self = GST_RIFT_DIT (filter);
   const rift_dit_hparams *hp = rift_dit_get_hparams (self->dit);
   const gint64 M = hp->n_mels, C = hp->cvec_dim;
   GstRiftDitSettings s;
-  GError *err = NULL;
-  GList *l;
-  guint64 index = self->next_index - self->n_held, n_samples = 0;
   gint64 B = 0, T = 0, b;
-  gboolean ds, ok = TRUE;
-  gfloat *src_mel = NULL, *f0 = NULL, *rms = NULL, *cvec = NULL;
-  gfloat *bad_cvec = NULL, *y0 = NULL, *out = NULL;
-  gint64 *spk = NULL;
-  gint32 *frame_len = NULL;
-  gint64 start, elapsed = 0;
-  gdouble rtf = 0.0;
-  gboolean post_latency = FALSE;
+  gboolean ds, ok;
+  gfloat *src_mel, *f0, *rms, *cvec, *bad_cvec, *y0, *sampled;
+  gint64 *spk;
+  gint32 *frame_len;
+  guint i;
 
-  if (!gst_rift_dit_get_settings (self, &s, &err)) {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("%s", err->message),
-        ("model %s", self->loaded_model));
-    g_error_free (err);
+  if (!gst_rift_dit_get_settings (self, &s, error))
     return FALSE;
-  }
   ds = s.rf.ds_cfg_strength > 1e-5f;
 
-  for (l = self->held.head; l; l = l->next) {
-    if (GST_IS_BUFFER (l->data)) {
-      GstRiftFeaturesMeta *meta = gst_buffer_get_rift_features_meta (l->data);
+  for (i = 0; i < n; i++) {
+    GstRiftFeaturesMeta *meta = gst_buffer_get_rift_features_meta (segments[i]);
 
-      if (meta->n_frames > 0)
-        B++;
-      T = MAX (T, (gint64) meta->n_frames);
-      n_samples += meta->n_samples;
-    }
+    if (meta->n_frames > 0)
+      B++;
+    T = MAX (T, (gint64) meta->n_frames);
   }
 
-  if (B > 0) {
-    /* infer.py's pad_tensor_to_length: every input zero-padded to the
-     * longest segment; each item's frame_len masks its padding */
-    src_mel = g_new0 (gfloat, B * T * M);
-    f0 = g_new0 (gfloat, B * T);
-    rms = g_new0 (gfloat, B * T);
-    cvec = g_new0 (gfloat, B * T * C);
-    bad_cvec = ds ? g_new0 (gfloat, B * T * C) : NULL;
-    y0 = g_new0 (gfloat, B * T * M);
-    out = g_new (gfloat, B * T * M);
-    spk = g_new (gint64, B);
-    frame_len = g_new (gint32, B);
+  /* infer.py's pad_tensor_to_length: every input zero-padded to the
+   * longest segment; each item's frame_len masks its padding */
+  src_mel = g_new0 (gfloat, B * T * M);
+  f0 = g_new0 (gfloat, B * T);
+  rms = g_new0 (gfloat, B * T);
+  cvec = g_new0 (gfloat, B * T * C);
+  bad_cvec = ds ? g_new0 (gfloat, B * T * C) : NULL;
+  y0 = g_new0 (gfloat, B * T * M);
+  sampled = g_new (gfloat, B * T * M);
+  spk = g_new (gint64, B);
+  frame_len = g_new (gint32, B);
 
-    b = 0;
-    for (l = self->held.head; l; l = l->next) {
-      GstBuffer *buffer = l->data;
-      GstRiftFeaturesMeta *meta;
-      GstRiftNoise noise;
-      gint64 Tb;
+  for (i = 0, b = 0; i < n; i++) {
+    GstRiftFeaturesMeta *meta = gst_buffer_get_rift_features_meta (segments[i]);
+    const gint64 Tb = meta->n_frames;
+    GstRiftNoise noise;
 
-      if (!GST_IS_BUFFER (buffer))
-        continue;
-      meta = gst_buffer_get_rift_features_meta (buffer);
-      Tb = meta->n_frames;
-      GST_DEBUG_OBJECT (self, "segment %" G_GUINT64_FORMAT ": T=%"
-          G_GINT64_FORMAT " (%" G_GUINT64_FORMAT " samples) at %"
-          GST_TIME_FORMAT, index, Tb, meta->n_samples,
-          GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
-      if (Tb > 0) {
-        copy_feature (buffer, GST_RIFT_FEATURE_MEL, src_mel + b * T * M);
-        copy_feature (buffer, GST_RIFT_FEATURE_F0, f0 + b * T);
-        copy_feature (buffer, GST_RIFT_FEATURE_RMS, rms + b * T);
-        copy_feature (buffer, GST_RIFT_FEATURE_CVEC, cvec + b * T * C);
-        if (ds)
-          rift_bad_cvec (bad_cvec + b * T * C, cvec + b * T * C, Tb, C,
-              s.cvec_downsample_rate);
-        gst_rift_noise_init (&noise, s.seed, index);
-        gst_rift_noise_fill (&noise, y0 + b * T * M, Tb * M, s.noise_scale);
-        spk[b] = s.speaker;
-        frame_len[b] = (gint32) Tb;
-        b++;
-      }
-      index++;
-    }
-
-    {
-      rift_rf_input in = {
-        .B = B,.T = T,.src_mel = src_mel,.spk = spk,.f0 = f0,.rms = rms,
-        .cvec = cvec,.bad_cvec = bad_cvec,.frame_len = frame_len,.y0 = y0,
-      };
-
-      start = g_get_monotonic_time ();
-      ok = rift_rf_sample (self->dit, &s.rf, &in, out, NULL, &err);
-      elapsed = g_get_monotonic_time () - start;
-    }
-    if (!ok) {
-      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("%s", err->message),
-          ("batch of %" G_GINT64_FORMAT " segments of up to %" G_GINT64_FORMAT
-              " frames, model %s", B, T, self->loaded_model));
-      g_error_free (err);
-    } else if (n_samples > 0) {
-      rtf = (gdouble) elapsed / 1e6 / ((gdouble) n_samples / GST_RIFT_RATE);
-      GST_DEBUG_OBJECT (self, "sampled %" G_GINT64_FORMAT " segment(s) of up"
-          " to %" G_GINT64_FORMAT " frames, %d steps, in %.3f s: real-time"
-          " factor %.3f", B, T, s.rf.steps, elapsed / 1e6, rtf);
-    }
-  }
-
-  /* every buffer gets its outmel, T = 0 ones an empty one */
-  b = 0;
-  for (l = self->held.head; ok && l; l = l->next) {
-    GstBuffer *buffer;
-    GstRiftFeaturesMeta *meta;
-    GstMemory *mem;
-    gint64 Tb;
-
-    if (!GST_IS_BUFFER (l->data))
+    GST_DEBUG_OBJECT (self, "segment %" G_GUINT64_FORMAT ": T=%"
+        G_GINT64_FORMAT " (%" G_GUINT64_FORMAT " samples) at %"
+        GST_TIME_FORMAT, numbers[i], Tb, meta->n_samples,
+        GST_TIME_ARGS (GST_BUFFER_PTS (segments[i])));
+    if (Tb == 0)
       continue;
-    buffer = l->data = gst_buffer_make_writable (GST_BUFFER (l->data));
-    meta = gst_buffer_get_rift_features_meta (buffer);
-    Tb = meta->n_frames;
-    mem = gst_allocator_alloc (NULL, Tb * M * sizeof (gfloat), NULL);
-    if (Tb > 0) {
-      GstMapInfo map;
-
-      gst_memory_map (mem, &map, GST_MAP_WRITE);
-      memcpy (map.data, out + b * T * M, Tb * M * sizeof (gfloat));
-      gst_memory_unmap (mem, &map);
-      b++;
-    }
-    gst_rift_features_add (buffer, GST_RIFT_FEATURE_OUTMEL, mem, RIFT_F32, Tb,
-        M);
+    copy_feature (segments[i], GST_RIFT_FEATURE_MEL, src_mel + b * T * M);
+    copy_feature (segments[i], GST_RIFT_FEATURE_F0, f0 + b * T);
+    copy_feature (segments[i], GST_RIFT_FEATURE_RMS, rms + b * T);
+    copy_feature (segments[i], GST_RIFT_FEATURE_CVEC, cvec + b * T * C);
+    if (ds)
+      rift_bad_cvec (bad_cvec + b * T * C, cvec + b * T * C, Tb, C,
+          s.cvec_downsample_rate);
+    gst_rift_noise_init (&noise, s.seed, numbers[i]);
+    gst_rift_noise_fill (&noise, y0 + b * T * M, Tb * M, s.noise_scale);
+    spk[b] = s.speaker;
+    frame_len[b] = (gint32) Tb;
+    b++;
   }
 
-  if (ok && B > 0) {
-    GST_OBJECT_LOCK (self);
-    if ((GstClockTime) elapsed * GST_USECOND > self->processing)
-      self->processing = elapsed * GST_USECOND;
-    /* a live pipeline redistributes latency when the processing time grew
-     * by more than a quarter since the last answer */
-    post_latency = self->live
-        && self->processing > self->reported + self->reported / 4;
-    GST_OBJECT_UNLOCK (self);
+  {
+    rift_rf_input in = {
+      .B = B,.T = T,.src_mel = src_mel,.spk = spk,.f0 = f0,.rms = rms,
+      .cvec = cvec,.bad_cvec = bad_cvec,.frame_len = frame_len,.y0 = y0,
+    };
+
+    ok = rift_rf_sample (self->dit, &s.rf, &in, sampled, NULL, error);
   }
-  if (post_latency)
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_latency (GST_OBJECT (self)));
+  /* each segment's outmel cut back to its own T */
+  for (i = 0, b = 0; ok && i < n; i++) {
+    if (out[i] == NULL)
+      continue;
+    memcpy (out[i], sampled + b * T * M, frame_len[b] * M * sizeof (gfloat));
+    b++;
+  }
 
   g_free (src_mel);
   g_free (f0);
@@ -960,297 +743,65 @@ gst_rift_dit_sample_held (GstRiftDit * self)
   g_free (cvec);
   g_free (bad_cvec);
   g_free (y0);
-  g_free (out);
+  g_free (sampled);
   g_free (spk);
   g_free (frame_len);
   return ok;
 }
 
-/* Samples what is held and pushes it, buffers and events in the order they
- * came. Nothing happens when nothing is held. */
-static GstFlowReturn
-gst_rift_dit_drain (GstRiftDit * self)
+/* the model's mel bands */
+static gint64
+gst_rift_dit_get_added_width (GstRiftSegmentFilter * filter)
 {
-  GstFlowReturn ret = GST_FLOW_OK;
-  GstMiniObject *obj;
-
-  if (self->n_held == 0)
-    return GST_FLOW_OK;
-  if (!gst_rift_dit_sample_held (self)) {
-    gst_rift_dit_clear_held (self);
-    return GST_FLOW_ERROR;
-  }
-  self->n_held = 0;
-  while ((obj = g_queue_pop_head (&self->held))) {
-    if (ret != GST_FLOW_OK)
-      gst_mini_object_unref (obj);
-    else if (GST_IS_BUFFER (obj))
-      ret = gst_pad_push (self->srcpad, GST_BUFFER (obj));
-    else
-      gst_pad_push_event (self->srcpad, GST_EVENT (obj));
-  }
-  return ret;
+  return rift_dit_get_hparams (GST_RIFT_DIT (filter)->dit)->n_mels;
 }
 
-static gint
-gst_rift_dit_effective_batch (GstRiftDit * self)
-{
-  gint n;
-
-  GST_OBJECT_LOCK (self);
-  /* a live pipeline cannot wait for a batch to fill (see the LATENCY
-   * query, which warns) */
-  n = self->live ? 1 : self->batch_size;
-  GST_OBJECT_UNLOCK (self);
-  return n;
-}
-
-static GstFlowReturn
-gst_rift_dit_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
-{
-  GstRiftDit *self = GST_RIFT_DIT (parent);
-
-  if (G_UNLIKELY (!gst_pad_has_current_caps (pad))) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("received a buffer before caps"));
-    gst_buffer_unref (buffer);
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  if (!gst_rift_dit_check_buffer (self, buffer)) {
-    gst_buffer_unref (buffer);
-    return GST_FLOW_ERROR;
-  }
-
-  GST_LOG_OBJECT (self, "segment %" G_GUINT64_FORMAT ": %" GST_PTR_FORMAT,
-      self->next_index, buffer);
-  g_queue_push_tail (&self->held, buffer);
-  self->n_held++;
-  self->next_index++;
-  if (self->n_held >= (guint) gst_rift_dit_effective_batch (self))
-    return gst_rift_dit_drain (self);
-  return GST_FLOW_OK;
-}
-
+/* The content vectors must be as wide as the ones the model was trained
+ * with. */
 static gboolean
-gst_rift_dit_set_caps (GstRiftDit * self, GstCaps * caps)
+gst_rift_dit_check_caps (GstRiftSegmentFilter * filter, const GstCaps * caps,
+    GstRiftFeatureMask kinds, gint cvec_dim)
 {
-  GstRiftFeatureMask kinds = 0;
-  gint cvec_dim = 0;
-  gint64 model_dim;
-  GstCaps *current, *src_caps;
-  gboolean ok = TRUE;
+  gint64 model_dim =
+      rift_dit_get_hparams (GST_RIFT_DIT (filter)->dit)->cvec_dim;
 
-  if (!gst_rift_features_caps_check (GST_ELEMENT (self), caps, NEEDED_FEATURES,
-          &kinds, &cvec_dim))
-    return FALSE;
-  if (kinds & F (OUTMEL)) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("riftdit got buffers that already carry outmel: there is another"
-            " riftdit before this one"), ("caps %" GST_PTR_FORMAT, caps));
-    return FALSE;
-  }
-  model_dim = rift_dit_get_hparams (self->dit)->cvec_dim;
   if (cvec_dim != model_dim) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+    GST_ELEMENT_ERROR (filter, CORE, NEGOTIATION,
         ("riftdit: the content vectors have cvec-dim=%d but the model %s"
             " takes cvec-dim=%" G_GINT64_FORMAT ": use the ContentVec model"
             " (riftcvec) the DiT was trained with", cvec_dim,
-            self->loaded_model, model_dim), ("caps %" GST_PTR_FORMAT, caps));
+            gst_rift_segment_filter_get_loaded_model (filter), model_dim),
+        ("caps %" GST_PTR_FORMAT, caps));
     return FALSE;
   }
-
-  current = gst_pad_get_current_caps (self->sinkpad);
-  if (current) {
-    if (!gst_caps_is_equal (current, caps))
-      gst_rift_dit_drain (self);
-    gst_caps_unref (current);
-  }
-
-  src_caps = gst_rift_features_caps_new (kinds | F (OUTMEL), cvec_dim);
-  current = gst_pad_get_current_caps (self->srcpad);
-  if (current == NULL || !gst_caps_is_equal (current, src_caps))
-    ok = gst_pad_set_caps (self->srcpad, src_caps);
-  if (current)
-    gst_caps_unref (current);
-  gst_caps_unref (src_caps);
-  return ok;
+  return TRUE;
 }
 
-static gboolean
-gst_rift_dit_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+static guint
+gst_rift_dit_get_batch_size (GstRiftSegmentFilter * filter)
 {
-  GstRiftDit *self = GST_RIFT_DIT (parent);
+  GstRiftDit *self = GST_RIFT_DIT (filter);
+  guint n;
 
-  GST_LOG_OBJECT (self, "%" GST_PTR_FORMAT, event);
-
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
-      GstCaps *caps;
-      gboolean ok;
-
-      gst_event_parse_caps (event, &caps);
-      ok = gst_rift_dit_set_caps (self, caps);
-      gst_event_unref (event);
-      return ok;
-    }
-    case GST_EVENT_SEGMENT:{
-      const GstSegment *segment;
-
-      gst_event_parse_segment (event, &segment);
-      if (!gst_segment_is_equal (segment, &self->segment)) {
-        gst_rift_dit_drain (self);
-        gst_segment_copy_into (segment, &self->segment);
-      }
-      break;
-    }
-    case GST_EVENT_STREAM_START:
-      gst_rift_dit_drain (self);
-      gst_rift_dit_reset_stream (self);
-      break;
-    case GST_EVENT_GAP:
-    case GST_EVENT_EOS:
-      /* pushed before the event, so downstream sees the segments first */
-      gst_rift_dit_drain (self);
-      break;
-    case GST_EVENT_FLUSH_STOP:
-      gst_rift_dit_reset_stream (self);
-      gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
-      break;
-    default:
-      break;
-  }
-
-  /* serialized events that did not drain (tags, the same segment again,
-   * ...) stay behind the segments that came before them */
-  if (GST_EVENT_IS_SERIALIZED (event) && self->n_held > 0) {
-    g_queue_push_tail (&self->held, event);
-    return TRUE;
-  }
-  return gst_pad_event_default (pad, parent, event);
-}
-
-static gboolean
-gst_rift_dit_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  GstRiftDit *self = GST_RIFT_DIT (parent);
-
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_CONTEXT:
-      if (gst_rift_backend_handle_context_query (GST_ELEMENT (self), query))
-        return TRUE;
-      break;
-    default:
-      break;
-  }
-  return gst_pad_query_default (pad, parent, query);
-}
-
-static gboolean
-gst_rift_dit_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  GstRiftDit *self = GST_RIFT_DIT (parent);
-
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_LATENCY:{
-      gboolean live, warn;
-      GstClockTime min, max, processing;
-      gint batch_size;
-
-      if (!gst_pad_peer_query (self->sinkpad, query))
-        return FALSE;
-      gst_query_parse_latency (query, &live, &min, &max);
-
-      GST_OBJECT_LOCK (self);
-      self->live = live;
-      batch_size = self->batch_size;
-      warn = live && batch_size > 1 && !self->warned_live_batch;
-      if (warn)
-        self->warned_live_batch = TRUE;
-      processing = self->processing;
-      if (live)
-        self->reported = processing;
-      GST_OBJECT_UNLOCK (self);
-
-      if (warn)
-        GST_ELEMENT_WARNING (self, CORE, CLOCK,
-            ("riftdit has batch-size=%d in a live pipeline: waiting for a"
-                " batch would delay the output by up to %d segments, so"
-                " segments are converted one at a time. Set batch-size=1.",
-                batch_size, batch_size - 1), (NULL));
-      if (!live)
-        return TRUE;
-
-      /* a segment leaves riftdit once it has been sampled: the longest
-       * sampling so far (0 before the first segment) */
-      min += processing;
-      if (GST_CLOCK_TIME_IS_VALID (max))
-        max += processing;
-      GST_DEBUG_OBJECT (self, "latency: live, processing %" GST_TIME_FORMAT
-          ", min %" GST_TIME_FORMAT ", max %" GST_TIME_FORMAT,
-          GST_TIME_ARGS (processing), GST_TIME_ARGS (min), GST_TIME_ARGS (max));
-      gst_query_set_latency (query, live, min, max);
-      return TRUE;
-    }
-    case GST_QUERY_CONTEXT:
-      if (gst_rift_backend_handle_context_query (GST_ELEMENT (self), query))
-        return TRUE;
-      break;
-    default:
-      break;
-  }
-  return gst_pad_query_default (pad, parent, query);
+  GST_OBJECT_LOCK (self);
+  n = self->batch_size;
+  GST_OBJECT_UNLOCK (self);
+  return n;
 }
 
 /* ---- states ---- */
 
 static gboolean
-gst_rift_dit_start (GstRiftDit * self)
+gst_rift_dit_start (GstRiftSegmentFilter * filter, const gchar * model,
+    rift_backend * backend, GError ** error)
 {
-  rift_backend_kind kind;
-  gint device;
-  gchar *model;
+  GstRiftDit *self = GST_RIFT_DIT (filter);
+  const rift_dit_hparams *hp;
   GstRiftDitSettings s;
-  GError *err = NULL;
 
-  GST_OBJECT_LOCK (self);
-  kind = self->backend_kind;
-  device = self->cuda_device_id;
-  model = g_strdup (self->model);
-  GST_OBJECT_UNLOCK (self);
-
-  if (model == NULL || *model == '\0') {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("riftdit has no model: set the model property to a RIFT-SVC"
-            " checkpoint (.ckpt)"), (NULL));
-    g_free (model);
+  self->dit = rift_dit_load_file (model, backend, error);
+  if (self->dit == NULL)
     return FALSE;
-  }
-
-  self->backend = gst_rift_backend_ensure (GST_ELEMENT (self), kind, device,
-      &err);
-  if (self->backend == NULL) {
-    GST_ELEMENT_ERROR (self, LIBRARY, INIT, ("%s", err->message),
-        ("backend=%s cuda-device-id=%d", rift_backend_kind_to_string (kind),
-            device));
-    g_error_free (err);
-    g_free (model);
-    return FALSE;
-  }
-
-  self->dit = rift_dit_load_file (model, self->backend, &err);
-  if (self->dit == NULL) {
-    if (g_file_test (model, G_FILE_TEST_EXISTS))
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", err->message),
-          ("model=%s", model));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", err->message),
-          ("model=%s", model));
-    g_error_free (err);
-    g_free (model);
-    g_clear_pointer (&self->backend, rift_backend_unref);
-    return FALSE;
-  }
-  self->loaded_model = model;
 
   GST_OBJECT_LOCK (self);
   g_free (self->speakers);
@@ -1258,62 +809,19 @@ gst_rift_dit_start (GstRiftDit * self)
   GST_OBJECT_UNLOCK (self);
   g_object_notify (G_OBJECT (self), "speakers");
 
-  {
-    const rift_dit_hparams *hp = rift_dit_get_hparams (self->dit);
-
-    GST_INFO_OBJECT (self, "model %s: dim %" G_GINT64_FORMAT ", depth %"
-        G_GINT64_FORMAT ", cvec-dim %" G_GINT64_FORMAT ", speakers %s, on %s",
-        model, hp->dim, hp->depth, hp->cvec_dim, self->speakers,
-        rift_backend_describe (self->backend));
-  }
+  hp = rift_dit_get_hparams (self->dit);
+  GST_INFO_OBJECT (self, "model %s: dim %" G_GINT64_FORMAT ", depth %"
+      G_GINT64_FORMAT ", cvec-dim %" G_GINT64_FORMAT ", speakers %s, on %s",
+      model, hp->dim, hp->depth, hp->cvec_dim, self->speakers,
+      rift_backend_describe (backend));
 
   /* an unknown speaker or a layer outside the model fails here rather than
    * at the first segment */
-  if (!gst_rift_dit_get_settings (self, &s, &err)) {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("%s", err->message),
-        ("model %s", model));
-    g_error_free (err);
-    return FALSE;
-  }
-
-  gst_rift_dit_reset_stream (self);
-  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
-  GST_OBJECT_LOCK (self);
-  self->live = FALSE;
-  self->warned_live_batch = FALSE;
-  self->processing = 0;
-  self->reported = 0;
-  GST_OBJECT_UNLOCK (self);
-  return TRUE;
+  return gst_rift_dit_get_settings (self, &s, error);
 }
 
 static void
-gst_rift_dit_stop (GstRiftDit * self)
+gst_rift_dit_stop (GstRiftSegmentFilter * filter)
 {
-  gst_rift_dit_clear_held (self);
-  g_clear_pointer (&self->dit, rift_dit_free);
-  g_clear_pointer (&self->backend, rift_backend_unref);
-  g_clear_pointer (&self->loaded_model, g_free);
-}
-
-static GstStateChangeReturn
-gst_rift_dit_change_state (GstElement * element, GstStateChange transition)
-{
-  GstRiftDit *self = GST_RIFT_DIT (element);
-  GstStateChangeReturn ret;
-
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED
-      && !gst_rift_dit_start (self)) {
-    gst_rift_dit_stop (self);
-    return GST_STATE_CHANGE_FAILURE;
-  }
-
-  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-
-  /* after the parent deactivated the pads, so no chain call is running */
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY
-      || (transition == GST_STATE_CHANGE_READY_TO_PAUSED
-          && ret == GST_STATE_CHANGE_FAILURE))
-    gst_rift_dit_stop (self);
-  return ret;
+  g_clear_pointer (&GST_RIFT_DIT (filter)->dit, rift_dit_free);
 }

@@ -3,11 +3,12 @@
  * rectified-flow sampler. */
 #pragma once
 
-#include <gst/gst.h>
+#include "gstriftsegmentfilter.h"
 
 G_BEGIN_DECLS
 #define GST_TYPE_RIFT_DIT (gst_rift_dit_get_type ())
-G_DECLARE_FINAL_TYPE (GstRiftDit, gst_rift_dit, GST, RIFT_DIT, GstElement);
+G_DECLARE_FINAL_TYPE (GstRiftDit, gst_rift_dit, GST, RIFT_DIT,
+    GstRiftSegmentFilter);
 
 GST_ELEMENT_REGISTER_DECLARE (riftdit);
 

@@ -48,8 +48,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_rift_mel_debug);
 #define GST_CAT_DEFAULT gst_rift_mel_debug
 
-#define DEFAULT_BACKEND RIFT_BACKEND_AUTO
-#define DEFAULT_CUDA_DEVICE_ID -1
 #define DEFAULT_MAX_SEGMENT_DURATION (30 * GST_SECOND)
 
 enum
@@ -145,14 +143,6 @@ gst_rift_mel_class_init (GstRiftMelClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_BACKEND,
-      g_param_spec_enum ("backend", "Backend",
-          "Where the features are computed: auto (CUDA when a device answers,"
-          " otherwise the CPU), cpu or cuda (fails without a device)",
-          GST_TYPE_RIFT_BACKEND_KIND, DEFAULT_BACKEND,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
   /**
    * GstRiftMel:cuda-device-id:
    *
@@ -161,13 +151,9 @@ gst_rift_mel_class_init (GstRiftMelClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_CUDA_DEVICE_ID,
-      g_param_spec_int ("cuda-device-id", "CUDA device ID",
-          "CUDA device ordinal (-1 = auto: the first device, or the one the"
-          " pipeline's shared backend uses)", -1, G_MAXINT,
-          DEFAULT_CUDA_DEVICE_ID,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+  gst_rift_backend_install_properties (gobject_class, PROP_BACKEND,
+      PROP_CUDA_DEVICE_ID,
+      "Where the features are computed" GST_RIFT_BACKEND_CHOICES);
 
   /**
    * GstRiftMel:max-segment-duration:
@@ -201,8 +187,6 @@ gst_rift_mel_class_init (GstRiftMelClass * klass)
       "gst-rift developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_rift_mel_change_state);
-
-  gst_type_mark_as_plugin_api (GST_TYPE_RIFT_BACKEND_KIND, 0);
 }
 
 static void
@@ -224,8 +208,8 @@ gst_rift_mel_init (GstRiftMel * self)
   gst_pad_use_fixed_caps (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
-  self->backend_kind = DEFAULT_BACKEND;
-  self->cuda_device_id = DEFAULT_CUDA_DEVICE_ID;
+  self->backend_kind = GST_RIFT_DEFAULT_BACKEND;
+  self->cuda_device_id = GST_RIFT_DEFAULT_CUDA_DEVICE_ID;
   self->max_segment_duration = DEFAULT_MAX_SEGMENT_DURATION;
   self->adapter = gst_adapter_new ();
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);

@@ -69,6 +69,25 @@ gst_rift_backend_kind_get_type (void)
   return type;
 }
 
+void
+gst_rift_backend_install_properties (GObjectClass * klass, guint backend_id,
+    guint device_id, const gchar * backend_blurb)
+{
+  g_object_class_install_property (klass, backend_id,
+      g_param_spec_enum ("backend", "Backend", backend_blurb,
+          GST_TYPE_RIFT_BACKEND_KIND, GST_RIFT_DEFAULT_BACKEND,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, device_id,
+      g_param_spec_int ("cuda-device-id", "CUDA device ID",
+          "CUDA device ordinal (-1 = auto: the first device, or the one the"
+          " pipeline's shared backend uses)", -1, G_MAXINT,
+          GST_RIFT_DEFAULT_CUDA_DEVICE_ID,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  gst_type_mark_as_plugin_api (GST_TYPE_RIFT_BACKEND_KIND, 0);
+}
+
 GstContext *
 gst_rift_backend_context_new (rift_backend * be, gint device)
 {

@@ -30,6 +30,23 @@ GType gst_rift_backend_get_type (void);
 GType gst_rift_backend_kind_get_type (void);
 #define GST_TYPE_RIFT_BACKEND_KIND (gst_rift_backend_kind_get_type ())
 
+/* The defaults of the backend and cuda-device-id properties. */
+#define GST_RIFT_DEFAULT_BACKEND RIFT_BACKEND_AUTO
+#define GST_RIFT_DEFAULT_CUDA_DEVICE_ID -1
+
+/* How the backend property's blurb goes on after saying what runs there:
+ * "Where the model runs" GST_RIFT_BACKEND_CHOICES */
+#define GST_RIFT_BACKEND_CHOICES ": auto (CUDA when a device answers," \
+  " otherwise the CPU), cpu or cuda (fails without a device)"
+
+/* For class_init: installs the `backend` (enum GstRiftBackendKind, blurb
+ * `backend_blurb`, a static string) and `cuda-device-id` (int, -1 = any
+ * device) properties every rift element has, as `backend_id` and
+ * `device_id`, GST_PARAM_MUTABLE_READY, with the defaults above; marks
+ * GstRiftBackendKind as plugin API so gst-inspect documents it. */
+void gst_rift_backend_install_properties (GObjectClass * klass,
+    guint backend_id, guint device_id, const gchar * backend_blurb);
+
 /* A "rift.backend" context holding `be` (a new ref). `device` is the CUDA
  * device ordinal `be` runs on, ignored for a CPU backend. */
 GstContext *gst_rift_backend_context_new (rift_backend * be, gint device);

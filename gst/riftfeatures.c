@@ -326,3 +326,32 @@ gst_rift_features_map (GstBuffer * buffer, GstRiftFeatureKind kind,
 
   return mem != NULL && gst_memory_map (mem, map, flags);
 }
+
+GstBuffer *
+gst_rift_features_make_writable (GstBuffer * buffer)
+{
+  GstRiftFeaturesMeta *src, *dst;
+  GstBuffer *copy;
+  guint i, n;
+
+  if (gst_buffer_is_writable (buffer))
+    return buffer;
+  copy = gst_buffer_new ();
+  n = gst_buffer_n_memory (buffer);
+  for (i = 0; i < n; i++)
+    gst_buffer_append_memory (copy, gst_buffer_get_memory (buffer, i));
+  /* flags, timestamps and the metas not tied to memories (ours is, so
+   * gst_buffer_copy_into leaves it out) ... */
+  gst_buffer_copy_into (copy, buffer, GST_BUFFER_COPY_METADATA, 0, -1);
+  /* ... and ours, valid again since the memories are the same */
+  src = gst_buffer_get_rift_features_meta (buffer);
+  if (src) {
+    dst = gst_buffer_add_rift_features_meta (copy, src->n_samples);
+    dst->rate = src->rate;
+    dst->hop = src->hop;
+    dst->n_frames = src->n_frames;
+    memcpy (dst->features, src->features, sizeof (src->features));
+  }
+  gst_buffer_unref (buffer);
+  return copy;
+}

@@ -9,7 +9,8 @@
  * (application/x-rift-features) state which features the buffers carry, so
  * a missing stage is caught at negotiation.
  *
- * Tested by tests/gst/test-riftmel.c (caps, meta, riftmel's buffers).
+ * Tested by tests/gst/test-riftmel.c (caps, meta, riftmel's buffers) and
+ * tests/gst/test-riftsegmentfilter.c (gst_rift_features_make_writable).
  */
 #pragma once
 
@@ -120,5 +121,12 @@ GstMemory *gst_rift_features_peek (GstBuffer * buffer, GstRiftFeatureKind kind,
 /* Maps the memory of `kind`; unmap with gst_memory_unmap (map->memory, map). */
 gboolean gst_rift_features_map (GstBuffer * buffer, GstRiftFeatureKind kind,
     GstMapInfo * map, GstMapFlags flags, const GstRiftFeatureInfo ** info);
+
+/* gst_buffer_make_writable for feature buffers (transfer full both ways).
+ * gst_buffer_copy drops zero-size memories (the frame features of a T = 0
+ * segment) and with them the GstRiftFeaturesMeta, whose memory indices
+ * would no longer hold; a copy made here keeps every memory, shared with
+ * `buffer`, its flags, timestamps and metas, and the GstRiftFeaturesMeta. */
+GstBuffer *gst_rift_features_make_writable (GstBuffer * buffer);
 
 G_END_DECLS

@@ -1,4 +1,5 @@
-/* riftnoise.c — seeded standard normal noise for riftdit (riftnoise.h). */
+/* riftnoise.c — seeded standard normal and uniform noise for riftdit and
+ * riftvocoder (riftnoise.h). */
 #include "riftnoise.h"
 
 #include <math.h>
@@ -87,4 +88,13 @@ gst_rift_noise_fill (GstRiftNoise * noise, gfloat * out, gsize n, gfloat scale)
   }
   for (i = 0; i < n; i++)
     out[i] = (gfloat) next_normal (noise) * scale;
+}
+
+void
+gst_rift_noise_fill_uniform (GstRiftNoise * noise, gfloat * out, gsize n)
+{
+  gsize i;
+
+  for (i = 0; i < n; i++)
+    out[i] = (gfloat) (next_u64 (noise) >> 40) * (1.0f / 16777216.0f);
 }

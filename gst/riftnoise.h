@@ -1,5 +1,6 @@
-/* riftnoise.h — the initial noise of riftdit's sampler: reproducible
- * standard normal values from a seed and a stream number.
+/* riftnoise.h — the initial noise of riftdit's sampler and the random parts
+ * of riftvocoder's harmonic source: reproducible standard normal (and
+ * uniform) values from a seed and a stream number.
  *
  * riftdit draws the noise of the n-th segment of a stream (n counted from 0
  * at start, STREAM_START and FLUSH_STOP) from the stream (seed, n), so a
@@ -15,8 +16,11 @@
  * filled by splitmix64 started at seed XOR mix64 (n), mix64 being
  * splitmix64's bijective finaliser; normal values come from the Box–Muller
  * transform in double precision, both values of each pair used in turn.
+ * riftvocoder draws its uniform start phases and normal excitation noise
+ * from the same generator (gst_rift_noise_fill_uniform, then
+ * gst_rift_noise_fill; docs/elements.md "riftvocoder").
  * Plain C apart from GLib types, so it can move into the engine.
- * Tested by tests/gst/test-riftdit.c. */
+ * Tested by tests/gst/test-riftdit.c and tests/gst/test-riftvocoder.c. */
 #pragma once
 
 #include <glib.h>
@@ -36,5 +40,11 @@ void gst_rift_noise_init (GstRiftNoise * noise, guint64 seed, guint64 stream);
  * float. scale = 0 writes zeros (+0.0) and draws nothing. */
 void gst_rift_noise_fill (GstRiftNoise * noise, gfloat * out, gsize n,
     gfloat scale);
+
+/* out[i] = U[0, 1), i < n, in generation order: the top 24 bits of one
+ * xoshiro256** draw each, times 2^-24, so every value is a float in
+ * [0, 1) exactly. A pending second Box–Muller value is kept for the next
+ * gst_rift_noise_fill. */
+void gst_rift_noise_fill_uniform (GstRiftNoise * noise, gfloat * out, gsize n);
 
 G_END_DECLS

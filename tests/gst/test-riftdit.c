@@ -1204,6 +1204,121 @@ GST_START_TEST (test_cuda)
 
 GST_END_TEST;
 
+/* A buffer flagged GAP (removed silence, docs/design.md) passes through
+ * untouched, with only its audio or with every input feature, and takes a
+ * segment number (noise stream) as riftvocoder counts it; inside a batch it
+ * keeps its place. */
+GST_START_TEST (test_gap_buffer_passes)
+{
+  Seg *segs[2] = { seg_from_fixture ("case3a_sample_plain", 0, 40),
+    seg_from_fixture ("case3b_sample_ds_spk_cfg", 0, 50)
+  };
+  Params p = params_default ();
+  GstBus *bus;
+  GstHarness *h;
+  GstBuffer *gaps[2], *out;
+  gfloat **after_gaps, **batch;
+  guint i;
+
+  p.rf.steps = 4;
+  p.seed = 11;
+  /* segment number 2, after the two GAP buffers */
+  after_gaps = reference (&p, segs, 1, 2);
+  p.noise_scale = 0.0f;
+  batch = reference (&p, segs, 2, 0);
+
+  /* the planned form: audio only */
+  gaps[0] = gst_buffer_new ();
+  gst_buffer_add_rift_features_meta (gaps[0], 1000);
+  fail_unless (gst_rift_features_add (gaps[0], GST_RIFT_FEATURE_AUDIO,
+          memory_from (NULL, 1000), RIFT_F32, 1000, 1));
+  /* and a GAP buffer with riftcvec's features */
+  gaps[1] = seg_buffer (segs[0], GST_SECOND, 5000, FALSE);
+  for (i = 0; i < 2; i++)
+    GST_BUFFER_FLAG_SET (gaps[i], GST_BUFFER_FLAG_GAP);
+
+  h = start (make_dit (&bus, "speaker", "alice", "infer-steps", 4,
+          "seed", (guint64) 11, NULL));
+  for (i = 0; i < 2; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (gaps[i])),
+        GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless (out == gaps[i]);
+    fail_unless_equals_int (gst_buffer_n_memory (out), i == 0 ? 1 : 5);
+    fail_unless (gst_rift_features_peek (out, GST_RIFT_FEATURE_OUTMEL,
+            NULL) == NULL);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (gst_harness_push (h, seg_buffer (segs[0],
+              2 * GST_SECOND, 9000, FALSE)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  check_out (out, segs[0], after_gaps[0], 2 * GST_SECOND, 9000, FALSE);
+  gst_buffer_unref (out);
+  fail_unless (pop_error (bus) == NULL);
+  teardown (h, bus);
+
+  h = start (make_dit (&bus, "speaker", "alice", "infer-steps", 4,
+          "noise-scale", 0.0, "batch-size", 2, NULL));
+  fail_unless_equals_int (gst_harness_push (h, seg_buffer (segs[0], 0, 0,
+              FALSE)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (gaps[0])),
+      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  fail_unless_equals_int (gst_harness_push (h, seg_buffer (segs[1],
+              2 * GST_SECOND, 88200, FALSE)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 3);
+  out = gst_harness_pull (h);
+  check_out (out, segs[0], batch[0], 0, 0, FALSE);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (h);
+  fail_unless (out == gaps[0]);
+  fail_unless_equals_int (gst_buffer_n_memory (out), 1);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (h);
+  check_out (out, segs[1], batch[1], 2 * GST_SECOND, 88200, FALSE);
+  gst_buffer_unref (out);
+  fail_unless (pop_error (bus) == NULL);
+  teardown (h, bus);
+
+  for (i = 0; i < 2; i++) {
+    gst_buffer_unref (gaps[i]);
+    seg_free (segs[i]);
+  }
+  free_outs (after_gaps, 1);
+  free_outs (batch, 2);
+}
+
+GST_END_TEST;
+
+/* A T = 0 segment that someone else holds too keeps its zero-size
+ * features and its meta in riftdit's copy (gst_buffer_copy would drop
+ * them). */
+GST_START_TEST (test_zero_frames_shared)
+{
+  Seg *s = seg_short (300);
+  GstBus *bus;
+  GstHarness *h = start (make_dit (&bus, "speaker", "alice", NULL));
+  GstBuffer *in = seg_buffer (s, GST_SECOND, 700, TRUE), *out;
+
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out != in);
+  check_out (out, s, NULL, GST_SECOND, 700, TRUE);
+  fail_unless (gst_buffer_peek_memory (out, 4) == gst_buffer_peek_memory (in,
+          4));
+  fail_unless_equals_int (gst_buffer_n_memory (in), 5);
+  fail_unless (gst_rift_features_peek (in, GST_RIFT_FEATURE_OUTMEL,
+          NULL) == NULL);
+  fail_unless (pop_error (bus) == NULL);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+  teardown (h, bus);
+  seg_free (s);
+}
+
+GST_END_TEST;
+
 /* Counts the tests a GST_CHECKS filter selects, so that a misspelt name in
  * meson.build fails instead of running nothing. */
 static guint n_selected;
@@ -1229,6 +1344,8 @@ riftdit_suite (void)
   ADD_TEST (tc, test_gap_drains);
   ADD_TEST (tc, test_flush_drops);
   ADD_TEST (tc, test_zero_frames);
+  ADD_TEST (tc, test_zero_frames_shared);
+  ADD_TEST (tc, test_gap_buffer_passes);
   ADD_TEST (tc, test_speaker_change_playing);
   ADD_TEST (tc, test_unknown_speaker);
   ADD_TEST (tc, test_property_ranges);
