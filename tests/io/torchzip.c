@@ -55,6 +55,23 @@ void pk_global(GByteArray *b, const char *module, const char *name)
     pk_op(b, '\n');
 }
 
+void pk_float(GByteArray *b, double v)
+{
+    guint64 bits;
+    memcpy(&bits, &v, sizeof bits);
+    pk_op(b, 'G'); /* big-endian, unlike the integers */
+    for (int i = 7; i >= 0; i--)
+        pk_op(b, (guint8)(bits >> (8 * i)));
+}
+
+void pk_ordered_dict_begin(GByteArray *b)
+{
+    pk_global(b, "collections", "OrderedDict");
+    pk_op(b, ')');
+    pk_op(b, 'R');
+    pk_op(b, '(');
+}
+
 static void pk_int_tuple(GByteArray *b, int n, const int64_t *v)
 {
     pk_op(b, '(');
@@ -96,6 +113,46 @@ void pk_tensor(GByteArray *b, const char *storage_class, const char *key, int64_
     pk_op(b, 'R');
 }
 
+void pk_tensor_item(GByteArray *b, GPtrArray *storages, const char *name,
+                    const char *storage_class, const void *data, gsize elem_size, int ndim,
+                    const int64_t *shape)
+{
+    int64_t numel = 1;
+    for (int d = 0; d < ndim; d++)
+        numel *= shape[d];
+    const guint bytes = (guint)(numel * (int64_t)elem_size);
+    GByteArray *s = g_byte_array_sized_new(bytes);
+    g_byte_array_set_size(s, bytes);
+    if (data)
+        memcpy(s->data, data, bytes);
+    else
+        memset(s->data, 0, bytes);
+    g_ptr_array_add(storages, s);
+    char *key = g_strdup_printf("%u", storages->len - 1);
+    pk_str(b, name);
+    pk_tensor(b, storage_class, key, numel, 0, ndim, shape, NULL);
+    g_free(key);
+}
+
+void pk_metadata_build(GByteArray *b, const char *const *modules, const int64_t *versions,
+                       guint n)
+{
+    pk_op(b, '}');
+    pk_op(b, '(');
+    pk_str(b, "_metadata");
+    pk_ordered_dict_begin(b);
+    for (guint i = 0; i < n; i++) {
+        pk_str(b, modules[i]);
+        pk_op(b, '}');
+        pk_str(b, "version");
+        pk_int(b, versions ? versions[i] : 1);
+        pk_op(b, 's');
+    }
+    pk_op(b, 'u');
+    pk_op(b, 'u');
+    pk_op(b, 'b'); /* BUILD */
+}
+
 void pk_stop(GByteArray *b)
 {
     pk_op(b, '.');
@@ -115,6 +172,27 @@ gboolean tz_write(const char *path, const tz_record *records, guint n)
     if (zf && zipClose(zf, NULL) != ZIP_OK)
         ok = FALSE;
     return rift_test_true(ok, "write test archive %s", path);
+}
+
+gboolean tz_write_torch(const char *path, const char *stem, const GByteArray *pkl,
+                        const GPtrArray *storages)
+{
+    const guint n = storages->len;
+    tz_record *recs = g_new0(tz_record, n + 2);
+    char **names = g_new0(char *, n + 3);
+    names[0] = g_strdup_printf("%s/data.pkl", stem);
+    recs[0] = (tz_record){names[0], pkl->data, pkl->len, FALSE};
+    for (guint i = 0; i < n; i++) {
+        const GByteArray *s = storages->pdata[i];
+        names[i + 1] = g_strdup_printf("%s/data/%u", stem, i);
+        recs[i + 1] = (tz_record){names[i + 1], s->data, s->len, FALSE};
+    }
+    names[n + 1] = g_strdup_printf("%s/version", stem);
+    recs[n + 1] = (tz_record){names[n + 1], "3\n", 2, FALSE};
+    const gboolean ok = tz_write(path, recs, n + 2);
+    g_strfreev(names);
+    g_free(recs);
+    return ok;
 }
 
 char *tz_tmpdir(void)

@@ -7,7 +7,7 @@
  *   1. writes a Hugging Face model directory as users have it: a complete
  *      config.json and the HubertModelWithFinalProj weights (seeded random,
  *      the fixture's recipe) as model.safetensors (rift_safetensors_write) or
- *      as pytorch_model.bin (torch.save zip of the state_dict, torchzip.c);
+ *      as pytorch_model.bin (torch.save zip of the state_dict, synth.c);
  *   2. loads it and checks the sizes the engine reports;
  *   3. compares rift_contentvec_forward on random 16 kHz audio with a naive
  *      double-precision forward written here from
@@ -24,13 +24,12 @@
  *        (CONFIG: see `configs` below)
  */
 #include "contentvec.h"
-#include "safetensors.h"
+#include "synth.h"
 #include "testutil.h"
 #include "torchzip.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,76 +63,21 @@ static const cconfig configs[] = {
      8, 1e-4, TRUE, {4321, 100}},
 };
 
-/* ---- random numbers ------------------------------------------------------ */
-
-static double normal(GRand *r)
-{
-    /* Box–Muller; 1 − u keeps the log finite */
-    const double u = 1.0 - g_rand_double(r), v = g_rand_double(r);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * G_PI * v);
-}
-
-static float *normals(GRand *r, int64_t n, double mean, double std)
-{
-    float *p = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = (float)(mean + std * normal(r));
-    return p;
-}
-
-static float *uniforms(GRand *r, int64_t n, double lo, double hi)
-{
-    float *p = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = (float)g_rand_double_range(r, lo, hi);
-    return p;
-}
-
 /* ---- the synthetic model ------------------------------------------------- */
 
 typedef struct {
-    char *name; /* HF state_dict key */
-    int ndim;
-    int64_t shape[3];
-    int64_t numel;
-    float *data;
-} param;
-
-typedef struct {
     const cconfig *cfg;
-    GPtrArray *params;   /* param *, in state_dict order */
-    GHashTable *by_name; /* name -> param * */
+    synth_tensors *t; /* in state_dict order */
 } model;
-
-static void add_param(model *m, float *data, int ndim, const int64_t *shape, const char *fmt, ...)
-    G_GNUC_PRINTF(5, 6);
-
-static void add_param(model *m, float *data, int ndim, const int64_t *shape, const char *fmt, ...)
-{
-    param *p = g_new0(param, 1);
-    va_list ap;
-    va_start(ap, fmt);
-    p->name = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    p->ndim = ndim;
-    p->numel = 1;
-    for (int d = 0; d < ndim; d++) {
-        p->shape[d] = shape[d];
-        p->numel *= shape[d];
-    }
-    p->data = data;
-    g_ptr_array_add(m->params, p);
-    g_hash_table_insert(m->by_name, p->name, p);
-}
 
 /* nn.Linear(in, out) at `base`: weight [out, in] ~ N(0, gain²/in), bias N(0, 0.05²) */
 static void add_linear(model *m, GRand *r, int64_t out, int64_t in, double gain, const char *fmt,
                        int il)
 {
     char *base = g_strdup_printf(fmt, il);
-    add_param(m, normals(r, out * in, 0, gain / sqrt((double)in)), 2, (int64_t[]){out, in},
+    synth_add(m->t, synth_normals(r, out * in, 0, gain / sqrt((double)in)), 2, (int64_t[]){out, in},
               "%s.weight", base);
-    add_param(m, normals(r, out, 0, 0.05), 1, &out, "%s.bias", base);
+    synth_add(m->t, synth_normals(r, out, 0, 0.05), 1, &out, "%s.bias", base);
     g_free(base);
 }
 
@@ -141,8 +85,8 @@ static void add_linear(model *m, GRand *r, int64_t out, int64_t in, double gain,
 static void add_norm(model *m, GRand *r, int64_t C, const char *fmt, int il)
 {
     char *base = g_strdup_printf(fmt, il);
-    add_param(m, normals(r, C, 1.0, 0.1), 1, &C, "%s.weight", base);
-    add_param(m, normals(r, C, 0, 0.1), 1, &C, "%s.bias", base);
+    synth_add(m->t, synth_normals(r, C, 1.0, 0.1), 1, &C, "%s.weight", base);
+    synth_add(m->t, synth_normals(r, C, 0, 0.1), 1, &C, "%s.bias", base);
     g_free(base);
 }
 
@@ -154,30 +98,29 @@ static model *model_new(const cconfig *c, guint32 seed)
 {
     model *m = g_new0(model, 1);
     m->cfg = c;
-    m->params = g_ptr_array_new();
-    m->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    m->t = synth_tensors_new();
     GRand *r = g_rand_new_with_seed(seed);
     const int64_t H = c->hidden, F = c->ffn, C = c->conv_dim[c->n_conv - 1];
     const int64_t K = c->pos_kernel, Hg = H / c->pos_groups;
 
-    add_param(m, uniforms(r, H, 0, 1), 1, &H, "masked_spec_embed");
+    synth_add(m->t, synth_uniforms(r, H, 0, 1), 1, &H, "masked_spec_embed");
     for (int i = 0; i < c->n_conv; i++) {
         const int64_t cin = i ? c->conv_dim[i - 1] : 1, cout = c->conv_dim[i];
         const int64_t k = c->conv_kernel[i];
-        add_param(m, normals(r, cout * cin * k, 0, sqrt(2.0 / (double)(cin * k))), 3,
+        synth_add(m->t, synth_normals(r, cout * cin * k, 0, sqrt(2.0 / (double)(cin * k))), 3,
                   (int64_t[]){cout, cin, k}, "feature_extractor.conv_layers.%d.conv.weight", i);
         if (c->conv_bias)
-            add_param(m, normals(r, cout, 0, 0.05), 1, &cout,
+            synth_add(m->t, synth_normals(r, cout, 0, 0.05), 1, &cout,
                       "feature_extractor.conv_layers.%d.conv.bias", i);
         if (i == 0)
             add_norm(m, r, cout, "feature_extractor.conv_layers.%d.layer_norm", 0);
     }
     add_norm(m, r, C, "feature_projection.layer_norm", 0);
     add_linear(m, r, H, C, 1.0, "feature_projection.projection", 0);
-    add_param(m, normals(r, H, 0, 0.05), 1, &H, "encoder.pos_conv_embed.conv.bias");
-    add_param(m, uniforms(r, K, 0.3, 1.0), 3, (int64_t[]){1, 1, K},
+    synth_add(m->t, synth_normals(r, H, 0, 0.05), 1, &H, "encoder.pos_conv_embed.conv.bias");
+    synth_add(m->t, synth_uniforms(r, K, 0.3, 1.0), 3, (int64_t[]){1, 1, K},
               "encoder.pos_conv_embed.conv.weight_g");
-    add_param(m, normals(r, H * Hg * K, 0, 1), 3, (int64_t[]){H, Hg, K},
+    synth_add(m->t, synth_normals(r, H * Hg * K, 0, 1), 3, (int64_t[]){H, Hg, K},
               "encoder.pos_conv_embed.conv.weight_v");
     add_norm(m, r, H, "encoder.layer_norm", 0);
     for (int il = 0; il < c->n_layers; il++) {
@@ -197,31 +140,8 @@ static model *model_new(const cconfig *c, guint32 seed)
 
 static void model_free(model *m)
 {
-    for (guint i = 0; i < m->params->len; i++) {
-        param *p = m->params->pdata[i];
-        g_free(p->name);
-        g_free(p->data);
-        g_free(p);
-    }
-    g_ptr_array_unref(m->params);
-    g_hash_table_unref(m->by_name);
+    synth_tensors_free(m->t);
     g_free(m);
-}
-
-/* The generated tensor `name` (printf-style), which must have `numel` values. */
-static const float *weight(const model *m, int64_t numel, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-
-static const float *weight(const model *m, int64_t numel, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *name = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    const param *p = g_hash_table_lookup(m->by_name, name);
-    if (!p || p->numel != numel)
-        g_error("reference: no tensor %s of %" G_GINT64_FORMAT " values", name, numel);
-    g_free(name);
-    return p->data;
 }
 
 /* ---- the model directory ------------------------------------------------- */
@@ -296,83 +216,16 @@ static char *config_json(const cconfig *c, const char *off)
     return g_string_free(s, FALSE);
 }
 
-/* OrderedDict() with its items to follow: GLOBAL, EMPTY_TUPLE, REDUCE, MARK */
-static void pk_ordered_dict_begin(GByteArray *b)
-{
-    pk_global(b, "collections", "OrderedDict");
-    pk_op(b, ')');
-    pk_op(b, 'R');
-    pk_op(b, '(');
-}
-
 /* torch.save(state_dict) as `path`, records under "archive/" (torch ≥ 2's
  * name; the fixture has "pytorch_model/"), the state_dict's _metadata
- * attached as pickle saves an OrderedDict's attributes (BUILD). */
+ * included. */
 static void write_bin(const model *m, const char *path)
 {
-    GPtrArray *storages = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
-    GByteArray *b = pk_new();
-    pk_ordered_dict_begin(b);
-    for (guint i = 0; i < m->params->len; i++) {
-        const param *p = m->params->pdata[i];
-        GByteArray *s = g_byte_array_new();
-        g_byte_array_append(s, (const guint8 *)p->data, (guint)(p->numel * sizeof(float)));
-        g_ptr_array_add(storages, s);
-        char *key = g_strdup_printf("%u", storages->len - 1);
-        pk_str(b, p->name);
-        pk_tensor(b, "torch.FloatStorage", key, p->numel, 0, p->ndim, p->shape, NULL);
-        g_free(key);
-    }
-    pk_op(b, 'u');
-    pk_op(b, '}');
-    pk_op(b, '(');
-    pk_str(b, "_metadata");
-    pk_ordered_dict_begin(b);
-    const char *modules[] = {"", "feature_extractor", "feature_projection", "encoder",
-                             "encoder.pos_conv_embed", "final_proj"};
-    for (guint i = 0; i < G_N_ELEMENTS(modules); i++) {
-        pk_str(b, modules[i]);
-        pk_op(b, '}');
-        pk_str(b, "version");
-        pk_int(b, 1);
-        pk_op(b, 's');
-    }
-    pk_op(b, 'u');
-    pk_op(b, 'u');
-    pk_op(b, 'b'); /* BUILD */
-    pk_stop(b);
-
-    tz_record *recs = g_new0(tz_record, storages->len + 2);
-    char **names = g_new0(char *, storages->len + 1);
-    recs[0] = (tz_record){"archive/data.pkl", b->data, b->len, FALSE};
-    for (guint i = 0; i < storages->len; i++) {
-        GByteArray *s = storages->pdata[i];
-        names[i] = g_strdup_printf("archive/data/%u", i);
-        recs[i + 1] = (tz_record){names[i], s->data, s->len, FALSE};
-    }
-    recs[storages->len + 1] = (tz_record){"archive/version", "3\n", 2, FALSE};
-    tz_write(path, recs, storages->len + 2);
-    g_strfreev(names);
-    g_free(recs);
-    g_byte_array_unref(b);
-    g_ptr_array_unref(storages);
-}
-
-static void write_safetensors(const model *m, const char *path)
-{
-    rift_tensor **ts = g_new(rift_tensor *, m->params->len);
-    for (guint i = 0; i < m->params->len; i++) {
-        const param *p = m->params->pdata[i];
-        ts[i] = rift_tensor_view(RIFT_F32, p->ndim, p->shape, p->data);
-        rift_tensor_set_name(ts[i], p->name);
-    }
-    GError *err = NULL;
-    rift_test_true(rift_safetensors_write(path, ts, m->params->len, NULL, &err), "write %s%s%s",
-                   path, err ? ": " : "", err ? err->message : "");
-    g_clear_error(&err);
-    for (guint i = 0; i < m->params->len; i++)
-        rift_tensor_free(ts[i]);
-    g_free(ts);
+    static const char *const modules[] = {"", "feature_extractor", "feature_projection",
+                                          "encoder", "encoder.pos_conv_embed", "final_proj"};
+    synth_write_torch(m->t, path,
+                      &(synth_torch_opts){.stem = "archive", .modules = modules,
+                                          .n_modules = G_N_ELEMENTS(modules)});
 }
 
 /* config.json (with `off`, see config_json) and the weights in `dir` */
@@ -387,7 +240,7 @@ static void write_model_dir(const model *m, const char *dir, const char *off)
     if (m->cfg->bin)
         write_bin(m, path);
     else
-        write_safetensors(m, path);
+        synth_write_safetensors(m->t, path);
     g_free(path);
 }
 
@@ -458,7 +311,8 @@ static void ref_layer_norm(const model *m, double *x, int64_t R, int64_t C, cons
                            int il)
 {
     char *base = g_strdup_printf(fmt, il);
-    const float *w = weight(m, C, "%s.weight", base), *b = weight(m, C, "%s.bias", base);
+    const float *w = synth_weight(m->t, C, "%s.weight", base),
+                *b = synth_weight(m->t, C, "%s.bias", base);
     g_free(base);
     for (int64_t r = 0; r < R; r++) {
         double *v = x + r * C, mean = 0.0, var = 0.0;
@@ -479,7 +333,8 @@ static void ref_linear(const model *m, double *y, const double *x, int64_t R, in
                        int64_t out, const char *fmt, int il)
 {
     char *base = g_strdup_printf(fmt, il);
-    const float *W = weight(m, out * in, "%s.weight", base), *b = weight(m, out, "%s.bias", base);
+    const float *W = synth_weight(m->t, out * in, "%s.weight", base),
+                *b = synth_weight(m->t, out, "%s.bias", base);
     g_free(base);
     for (int64_t r = 0; r < R; r++)
         for (int64_t o = 0; o < out; o++) {
@@ -512,15 +367,18 @@ static double *ref_feature_encoder(const model *m, const float *audio, int64_t n
         const int64_t Lout = (L - k) / c->conv_stride[i] + 1;
         double *y = g_new(double, Lout * C);
         double *w = to_double(
-            weight(m, C * cin * k, "feature_extractor.conv_layers.%d.conv.weight", i), C * cin * k);
+            synth_weight(m->t, C * cin * k, "feature_extractor.conv_layers.%d.conv.weight", i),
+            C * cin * k);
         ref_conv1d(y, x, L, cin, C, k, c->conv_stride[i], 0, 1, w,
-                   c->conv_bias ? weight(m, C, "feature_extractor.conv_layers.%d.conv.bias", i)
-                                : NULL);
+                   c->conv_bias
+                       ? synth_weight(m->t, C, "feature_extractor.conv_layers.%d.conv.bias", i)
+                       : NULL);
         g_free(w);
         if (i == 0)
-            ref_group_norm(y, Lout, C,
-                           weight(m, C, "feature_extractor.conv_layers.0.layer_norm.weight"),
-                           weight(m, C, "feature_extractor.conv_layers.0.layer_norm.bias"));
+            ref_group_norm(
+                y, Lout, C,
+                synth_weight(m->t, C, "feature_extractor.conv_layers.0.layer_norm.weight"),
+                synth_weight(m->t, C, "feature_extractor.conv_layers.0.layer_norm.bias"));
         ref_gelu(y, Lout * C);
         g_free(x);
         x = y;
@@ -539,8 +397,8 @@ static double *ref_pos_conv(const model *m, const double *x, int64_t N)
 {
     const cconfig *c = m->cfg;
     const int64_t H = c->hidden, K = c->pos_kernel, per = H * (H / c->pos_groups);
-    const float *g = weight(m, K, "encoder.pos_conv_embed.conv.weight_g");
-    const float *v = weight(m, per * K, "encoder.pos_conv_embed.conv.weight_v");
+    const float *g = synth_weight(m->t, K, "encoder.pos_conv_embed.conv.weight_g");
+    const float *v = synth_weight(m->t, per * K, "encoder.pos_conv_embed.conv.weight_v");
     double *w = g_new(double, per * K);
     for (int64_t j = 0; j < K; j++) {
         double ss = 0.0;
@@ -551,7 +409,7 @@ static double *ref_pos_conv(const model *m, const double *x, int64_t N)
     }
     double *y = g_new(double, (N + 1) * H);
     const int64_t Lout = ref_conv1d(y, x, N, H, H, K, 1, K / 2, c->pos_groups, w,
-                                    weight(m, H, "encoder.pos_conv_embed.conv.bias"));
+                                    synth_weight(m->t, H, "encoder.pos_conv_embed.conv.bias"));
     if (Lout != N + (K % 2 == 0))
         g_error("reference: the positional conv gave %" G_GINT64_FORMAT " frames", Lout);
     ref_gelu(y, N * H);
@@ -683,14 +541,6 @@ static const double *ref_named(const model *m, const ref_out *r, const char *nam
 
 /* ---- the checks ----------------------------------------------------------- */
 
-static float *to_float(const double *d, int64_t n)
-{
-    float *f = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        f[i] = (float)d[i];
-    return f;
-}
-
 /* Test audio: two sines and noise, about speech level */
 static float *test_audio(GRand *r, int64_t n)
 {
@@ -698,7 +548,7 @@ static float *test_audio(GRand *r, int64_t n)
     for (int64_t i = 0; i < n; i++)
         x[i] = (float)(0.2 * sin(2.0 * G_PI * 220.0 * (double)i / 16000.0) +
                        0.1 * sin(2.0 * G_PI * 1375.0 * (double)i / 16000.0 + 0.4) +
-                       0.05 * normal(r));
+                       0.05 * synth_normal(r));
     return x;
 }
 
@@ -742,7 +592,7 @@ static void on_debug(const char *name, const float *data, int64_t rows, int64_t 
                         "%s [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]: a known intermediate",
                         name, rows, cols))
         return;
-    float *wf = to_float(want, rows * cols);
+    float *wf = synth_to_float(want, rows * cols);
     rift_test_check(name, data, wf, rows * cols, 1e-4, 1e-5);
     g_free(wf);
     h->seen++;
@@ -766,7 +616,7 @@ static void check_forward(const model *m, rift_contentvec *cv, GRand *r, int64_t
                        err ? ": " : "", err ? err->message : "") &&
         rift_test_true(got_N == N, "%" G_GINT64_FORMAT " frames", got_N)) {
         rift_test_true(h.seen == 4 + c->n_layers, "%d intermediates checked", h.seen);
-        float *wf = to_float(ref.layer[c->n_layers - 1], N * H);
+        float *wf = synth_to_float(ref.layer[c->n_layers - 1], N * H);
         char *label = g_strdup_printf("last_hidden_state [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
                                       "]", N, H);
         rift_test_check(label, got, wf, N * H, 1e-4, 1e-5);
@@ -799,7 +649,7 @@ static int run_config(const cconfig *c, rift_backend_kind kind)
     GError *err = NULL;
     rift_backend *be = rift_backend_new(kind, -1, &err);
     rift_contentvec *cv = be ? rift_contentvec_load_dir(dir, be, &err) : NULL;
-    if (rift_test_true(cv != NULL, "load %u tensors%s%s", m->params->len, err ? ": " : "",
+    if (rift_test_true(cv != NULL, "load %u tensors%s%s", m->t->list->len, err ? ": " : "",
                        err ? err->message : "")) {
         GRand *r = g_rand_new_with_seed(3 + (guint32)c->hidden);
         check_hparams(c, cv);
@@ -866,11 +716,10 @@ static int run_reference(void)
     }
     model *m = g_new0(model, 1);
     m->cfg = &fixture_cfg;
-    m->params = g_ptr_array_new();
-    m->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    m->t = synth_tensors_new();
     for (guint i = 0; i < rift_weights_count(w); i++) {
         const rift_tensor *t = rift_weights_nth(w, i);
-        add_param(m, rift_tensor_to_f32(t, NULL), t->ndim, t->shape, "%s", t->name);
+        synth_add(m->t, rift_tensor_to_f32(t, NULL), t->ndim, t->shape, "%s", t->name);
     }
     int64_t n16 = 0;
     float *audio = rift_test_tensor_f32(ref, "audio_16k", &n16);
@@ -884,7 +733,7 @@ static int run_reference(void)
             const double *got = ref_named(m, &r, i == 6 ? "layer1" : names[i], &cols);
             if (want && rift_test_true(got && n == r.N * cols, "%s: %" G_GINT64_FORMAT " values",
                                        names[i], n)) {
-                float *f = to_float(got, n);
+                float *f = synth_to_float(got, n);
                 char *label = g_strdup_printf("reference vs upstream: %s", names[i]);
                 rift_test_check(label, f, want, n, 1e-4, 1e-5);
                 g_free(label);

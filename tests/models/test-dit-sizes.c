@@ -25,11 +25,11 @@
  */
 #include "dit.h"
 #include "rf.h"
+#include "synth.h"
 #include "testutil.h"
 #include "torchzip.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,69 +63,22 @@ static const config configs[] = {
     {"onehead", 32, 1, 32, 1, 1, 8, 1, 16, TRUE, {9, 0}, 7, {0}, 1},
 };
 
-/* ---- random numbers ------------------------------------------------------ */
-
-static double normal(GRand *r)
-{
-    /* Box–Muller; 1 − u keeps the log finite */
-    const double u = 1.0 - g_rand_double(r), v = g_rand_double(r);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * G_PI * v);
-}
-
-static float *normals(GRand *r, int64_t n, double mean, double std)
-{
-    float *p = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = (float)(mean + std * normal(r));
-    return p;
-}
-
 /* ---- the synthetic model ------------------------------------------------- */
-
-typedef struct {
-    char *name; /* under model.transformer., "output.weight" */
-    int ndim;
-    int64_t shape[3];
-    int64_t numel;
-    float *data;
-} param;
 
 typedef struct {
     const config *cfg;
     int64_t D, H, HD, F, K, C, M, S, depth;
-    GPtrArray *params;   /* param *, in state_dict order */
-    GHashTable *by_name; /* name -> param * */
+    synth_tensors *t; /* in state_dict order */
 } model;
-
-static param *add_param(model *m, float *data, int ndim, const int64_t *shape, const char *fmt,
-                        ...) G_GNUC_PRINTF(5, 6);
-
-static param *add_param(model *m, float *data, int ndim, const int64_t *shape, const char *fmt, ...)
-{
-    param *p = g_new0(param, 1);
-    va_list ap;
-    va_start(ap, fmt);
-    p->name = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    p->ndim = ndim;
-    p->numel = 1;
-    for (int d = 0; d < ndim; d++) {
-        p->shape[d] = shape[d];
-        p->numel *= shape[d];
-    }
-    p->data = data;
-    g_ptr_array_add(m->params, p);
-    g_hash_table_insert(m->by_name, p->name, p);
-    return p;
-}
 
 /* nn.Linear(in, out) as `base`.weight [out, in] ~ N(0, wstd²), .bias ~ N(0, 0.1²) */
 static void add_linear(model *m, GRand *r, int64_t out, int64_t in, double wstd, const char *base,
                        int il)
 {
     char *name = g_strdup_printf(base, il);
-    add_param(m, normals(r, out * in, 0, wstd), 2, (int64_t[]){out, in}, "%s.weight", name);
-    add_param(m, normals(r, out, 0, 0.1), 1, (int64_t[]){out}, "%s.bias", name);
+    synth_add(m->t, synth_normals(r, out * in, 0, wstd), 2, (int64_t[]){out, in}, "%s.weight",
+              name);
+    synth_add(m->t, synth_normals(r, out, 0, 0.1), 1, (int64_t[]){out}, "%s.bias", name);
     g_free(name);
 }
 
@@ -150,37 +103,37 @@ static model *model_new(const config *cfg, guint32 seed)
     m->M = cfg->n_mels;
     m->S = cfg->speakers;
     m->depth = cfg->depth;
-    m->params = g_ptr_array_new();
-    m->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    m->t = synth_tensors_new();
     GRand *r = g_rand_new_with_seed(seed);
     const int64_t D = m->D;
     const double lin = 1.0 / sqrt((double)D);
 
-    add_param(m, normals(r, m->S * D, 0, 0.5), 2, (int64_t[]){m->S, D}, "spk_embed.weight");
-    add_param(m, normals(r, D, 0, 0.5), 2, (int64_t[]){1, D}, "null_spk_embed.weight");
+    synth_add(m->t, synth_normals(r, m->S * D, 0, 0.5), 2, (int64_t[]){m->S, D},
+              "spk_embed.weight");
+    synth_add(m->t, synth_normals(r, D, 0, 0.5), 2, (int64_t[]){1, D}, "null_spk_embed.weight");
     add_linear(m, r, D, FREQ_DIM, 1.0 / sqrt(FREQ_DIM), "tembed.time_emb", 0);
     add_linear(m, r, D, D, lin, "tembed.proj", 0);
     add_linear(m, r, D, 1, 1.0, "cond_embed.f0_embed", 0);
     add_linear(m, r, D, 1, 3.0, "cond_embed.rms_embed", 0);
     add_linear(m, r, D, m->C, 1.0 / sqrt((double)m->C), "cond_embed.cvec_embed", 0);
     add_linear(m, r, D, D, lin, "cond_embed.out", 0);
-    add_param(m, normals(r, D, 1.0, 0.2), 1, (int64_t[]){D}, "cond_embed.ln.weight");
-    add_param(m, normals(r, D, 0, 0.1), 1, (int64_t[]){D}, "cond_embed.ln.bias");
+    synth_add(m->t, synth_normals(r, D, 1.0, 0.2), 1, (int64_t[]){D}, "cond_embed.ln.weight");
+    synth_add(m->t, synth_normals(r, D, 0, 0.1), 1, (int64_t[]){D}, "cond_embed.ln.bias");
     add_linear(m, r, D, m->M, 1.0 / sqrt((double)m->M), "input_embed.mel_embed", 0);
     add_linear(m, r, D, 2 * D, 1.0 / sqrt(2.0 * D), "input_embed.proj", 0);
     float *inv = g_new(float, m->HD / 2);
     for (int64_t i = 0; i < m->HD / 2; i++)
         inv[i] = (float)(1.0 / pow(10000.0, (double)(2 * i) / (double)m->HD));
-    add_param(m, inv, 1, (int64_t[]){m->HD / 2}, "rotary_embed.inv_freq");
+    synth_add(m->t, inv, 1, (int64_t[]){m->HD / 2}, "rotary_embed.inv_freq");
     for (int il = 0; il < m->depth; il++) {
         add_linear(m, r, 6 * D, D, 0.5 * lin, "transformer_blocks.%d.attn_norm.proj", il);
         add_linear(m, r, D, D, lin, "transformer_blocks.%d.attn.q_proj", il);
         add_linear(m, r, D, D, lin, "transformer_blocks.%d.attn.k_proj", il);
         add_linear(m, r, D, D, lin, "transformer_blocks.%d.attn.v_proj", il);
         add_linear(m, r, D, D, lin, "transformer_blocks.%d.attn.attn_out", il);
-        add_param(m, normals(r, D * m->K, 0, 1.0 / sqrt((double)m->K)), 3,
+        synth_add(m->t, synth_normals(r, D * m->K, 0, 1.0 / sqrt((double)m->K)), 3,
                   (int64_t[]){D, 1, m->K}, "transformer_blocks.%d.mlp.dwconv.weight", il);
-        add_param(m, normals(r, D, 0, 0.1), 1, (int64_t[]){D},
+        synth_add(m->t, synth_normals(r, D, 0, 0.1), 1, (int64_t[]){D},
                   "transformer_blocks.%d.mlp.dwconv.bias", il);
         add_linear(m, r, m->F, D, lin, "transformer_blocks.%d.mlp.mlp_proj", il);
         add_linear(m, r, D, m->F, 1.0 / sqrt((double)m->F), "transformer_blocks.%d.mlp.mlp_out",
@@ -194,31 +147,8 @@ static model *model_new(const config *cfg, guint32 seed)
 
 static void model_free(model *m)
 {
-    for (guint i = 0; i < m->params->len; i++) {
-        param *p = m->params->pdata[i];
-        g_free(p->name);
-        g_free(p->data);
-        g_free(p);
-    }
-    g_ptr_array_unref(m->params);
-    g_hash_table_unref(m->by_name);
+    synth_tensors_free(m->t);
     g_free(m);
-}
-
-/* The generated tensor `name` (printf-style), which must have `numel` values. */
-static const float *weight(const model *m, int64_t numel, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-
-static const float *weight(const model *m, int64_t numel, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *name = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    const param *p = g_hash_table_lookup(m->by_name, name);
-    if (!p || p->numel != numel)
-        g_error("reference: no tensor %s of %" G_GINT64_FORMAT " values", name, numel);
-    g_free(name);
-    return p->data;
 }
 
 /* Speaker i is named speaker_names[i] in spk2idx and has row S − 1 − i, so
@@ -243,51 +173,10 @@ typedef struct {
     const char *cfg_key; /* cfg['model'][cfg_key] is off by one */
 } damage;
 
-/* BINFLOAT: a float64, big-endian (torchzip.h has no float helper) */
-static void pk_float(GByteArray *b, double v)
-{
-    guint64 bits;
-    memcpy(&bits, &v, sizeof bits);
-    pk_op(b, 'G');
-    for (int i = 7; i >= 0; i--)
-        pk_op(b, (guint8)(bits >> (8 * i)));
-}
-
 static void pk_key_int(GByteArray *b, const char *key, int64_t v)
 {
     pk_str(b, key);
     pk_int(b, v);
-}
-
-/* OrderedDict() with its items to follow: GLOBAL, EMPTY_TUPLE, REDUCE, MARK */
-static void pk_ordered_dict_begin(GByteArray *b)
-{
-    pk_global(b, "collections", "OrderedDict");
-    pk_op(b, ')');
-    pk_op(b, 'R');
-    pk_op(b, '(');
-}
-
-/* {'version': 1}, the per-module entry of state_dict._metadata */
-static void pk_version(GByteArray *b)
-{
-    pk_op(b, '}');
-    pk_key_int(b, "version", 1);
-    pk_op(b, 's');
-}
-
-/* A storage record of numel float32 values (zeros when data is NULL); its key. */
-static char *add_storage(GPtrArray *storages, const float *data, int64_t numel)
-{
-    const guint bytes = (guint)(numel * sizeof(float));
-    GByteArray *s = g_byte_array_sized_new(bytes);
-    g_byte_array_set_size(s, bytes);
-    if (data)
-        memcpy(s->data, data, bytes);
-    else
-        memset(s->data, 0, bytes);
-    g_ptr_array_add(storages, s);
-    return g_strdup_printf("%u", storages->len - 1);
 }
 
 /* state_dict: OrderedDict of the tensors (SETITEMS), then — as pickle saves an
@@ -295,51 +184,32 @@ static char *add_storage(GPtrArray *storages, const float *data, int64_t numel)
 static void pk_state_dict(GByteArray *b, const model *m, const damage *dmg, GPtrArray *storages)
 {
     pk_ordered_dict_begin(b);
-    for (guint i = 0; i < m->params->len; i++) {
-        const param *p = m->params->pdata[i];
+    for (guint i = 0; i < m->t->list->len; i++) {
+        const synth_tensor *p = m->t->list->pdata[i];
         if (dmg->omit && !strcmp(dmg->omit, p->name))
             continue;
         int ndim = p->ndim;
         const int64_t *shape = p->shape;
         const float *data = p->data;
-        int64_t numel = p->numel;
         if (dmg->reshape && !strcmp(dmg->reshape, p->name)) {
             ndim = dmg->ndim;
             shape = dmg->shape;
-            numel = 1;
-            for (int d = 0; d < ndim; d++)
-                numel *= shape[d];
             data = NULL; /* zeros of the new size */
         }
         char *name = g_strconcat(SD_PREFIX, p->name, NULL);
-        char *key = add_storage(storages, data, numel);
-        pk_str(b, name);
-        pk_tensor(b, "torch.FloatStorage", key, numel, 0, ndim, shape, NULL);
+        pk_tensor_item(b, storages, name, "torch.FloatStorage", data, sizeof(float), ndim, shape);
         g_free(name);
-        g_free(key);
     }
     if (dmg->extra) {
         char *name = g_strconcat(SD_PREFIX, dmg->extra, NULL);
-        char *key = add_storage(storages, NULL, 4 * m->D);
-        pk_str(b, name);
-        pk_tensor(b, "torch.FloatStorage", key, 4 * m->D, 0, 2, (int64_t[]){4, m->D}, NULL);
+        pk_tensor_item(b, storages, name, "torch.FloatStorage", NULL, sizeof(float), 2,
+                       (int64_t[]){4, m->D});
         g_free(name);
-        g_free(key);
     }
     pk_op(b, 'u');
-    pk_op(b, '}');
-    pk_op(b, '(');
-    pk_str(b, "_metadata");
-    pk_ordered_dict_begin(b);
-    const char *modules[] = {"", "model", "model.transformer", "model.transformer.tembed",
-                             "model.transformer.cond_embed"};
-    for (guint i = 0; i < G_N_ELEMENTS(modules); i++) {
-        pk_str(b, modules[i]);
-        pk_version(b);
-    }
-    pk_op(b, 'u');
-    pk_op(b, 'u');
-    pk_op(b, 'b'); /* BUILD */
+    const char *const modules[] = {"", "model", "model.transformer", "model.transformer.tembed",
+                                   "model.transformer.cond_embed"};
+    pk_metadata_build(b, modules, NULL, G_N_ELEMENTS(modules));
 }
 
 /* cfg: the training yaml as a plain dict; model sizes in the yaml's key order */
@@ -447,19 +317,8 @@ static char *write_checkpoint(const model *m, const char *dir, const char *file,
 {
     GPtrArray *storages = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
     GByteArray *pkl = checkpoint_pickle(m, dmg, storages);
-    tz_record *recs = g_new0(tz_record, storages->len + 2);
-    char **names = g_new0(char *, storages->len + 1);
-    recs[0] = (tz_record){"archive/data.pkl", pkl->data, pkl->len, FALSE};
-    for (guint i = 0; i < storages->len; i++) {
-        GByteArray *s = storages->pdata[i];
-        names[i] = g_strdup_printf("archive/data/%u", i);
-        recs[i + 1] = (tz_record){names[i], s->data, s->len, FALSE};
-    }
-    recs[storages->len + 1] = (tz_record){"archive/version", "3\n", 2, FALSE};
     char *path = g_build_filename(dir, file, NULL);
-    tz_write(path, recs, storages->len + 2);
-    g_strfreev(names);
-    g_free(recs);
+    tz_write_torch(path, "archive", pkl, storages);
     g_byte_array_unref(pkl);
     g_ptr_array_unref(storages);
     return path;
@@ -489,8 +348,8 @@ static void ref_linear(const model *m, double *y, const double *x, int64_t R, in
                        int64_t out, const char *base, int il)
 {
     char *name = g_strdup_printf(base, il);
-    const float *W = weight(m, out * in, "%s.weight", name);
-    const float *bias = weight(m, out, "%s.bias", name);
+    const float *W = synth_weight(m->t, out * in, "%s.weight", name);
+    const float *bias = synth_weight(m->t, out, "%s.bias", name);
     g_free(name);
     for (int64_t r = 0; r < R; r++) {
         for (int64_t o = 0; o < out; o++) {
@@ -548,8 +407,9 @@ static void ref_tembed(const model *m, float t, double *out)
 static void ref_conditioning(const model *m, const ref_seq *s, double *sc)
 {
     const int64_t D = m->D;
-    const float *spk = s->drop_speaker ? weight(m, D, "null_spk_embed.weight")
-                                       : weight(m, m->S * D, "spk_embed.weight") + s->spk * D;
+    const float *spk = s->drop_speaker
+                           ? synth_weight(m->t, D, "null_spk_embed.weight")
+                           : synth_weight(m->t, m->S * D, "spk_embed.weight") + s->spk * D;
     ref_tembed(m, s->time, sc);
     for (int64_t i = 0; i < D; i++)
         sc[i] = silu(sc[i] + spk[i]);
@@ -572,8 +432,8 @@ static void ref_cond_embed(const model *m, float f0, float rms, const float *cve
     for (int64_t i = 0; i < D; i++)
         sum[i] += r[i] + cv[i];
     ref_linear(m, cond, sum, 1, D, D, "cond_embed.out", 0);
-    ref_layernorm(cond, D, weight(m, D, "cond_embed.ln.weight"),
-                  weight(m, D, "cond_embed.ln.bias"));
+    ref_layernorm(cond, D, synth_weight(m->t, D, "cond_embed.ln.weight"),
+                  synth_weight(m->t, D, "cond_embed.ln.bias"));
     g_free(cv_in);
     g_free(cv);
     g_free(sum);
@@ -611,7 +471,7 @@ static void ref_modulate(double *h, const double *x, int64_t T, int64_t D, const
  *                   out[2i+1] = x[2i+1]·cos + x[2i]·sin. */
 static void ref_rope(const model *m, double *row, int64_t pos)
 {
-    const float *inv_freq = weight(m, m->HD / 2, "rotary_embed.inv_freq");
+    const float *inv_freq = synth_weight(m->t, m->HD / 2, "rotary_embed.inv_freq");
     for (int64_t i = 0; i < m->HD / 2; i++) {
         const double th = (double)pos * inv_freq[i], c = cos(th), s = sin(th);
         const double a = row[2 * i], b = row[2 * i + 1];
@@ -679,8 +539,8 @@ static void ref_attention(const model *m, int il, const double *h, int64_t T, in
 static void ref_conv_mlp(const model *m, int il, const double *h, int64_t T, double *out)
 {
     const int64_t D = m->D, K = m->K, F = m->F;
-    const float *w = weight(m, D * K, "transformer_blocks.%d.mlp.dwconv.weight", il);
-    const float *b = weight(m, D, "transformer_blocks.%d.mlp.dwconv.bias", il);
+    const float *w = synth_weight(m->t, D * K, "transformer_blocks.%d.mlp.dwconv.weight", il);
+    const float *b = synth_weight(m->t, D, "transformer_blocks.%d.mlp.dwconv.bias", il);
     double *conv = g_new(double, T * D), *f = g_new(double, T * F);
     for (int64_t t = 0; t < T; t++) {
         for (int64_t c = 0; c < D; c++) {
@@ -894,10 +754,10 @@ static inputs make_inputs(const model *m, GRand *r, int64_t T)
 {
     inputs in = {.B = 2, .T = T};
     const int64_t R = in.B * T;
-    in.x = normals(r, R * m->M, 0, 1);
-    in.y0 = normals(r, R * m->M, 0, 1);
-    in.cvec = normals(r, R * m->C, 0, 1);
-    in.bad_cvec = normals(r, R * m->C, 0, 1);
+    in.x = synth_normals(r, R * m->M, 0, 1);
+    in.y0 = synth_normals(r, R * m->M, 0, 1);
+    in.cvec = synth_normals(r, R * m->C, 0, 1);
+    in.bad_cvec = synth_normals(r, R * m->C, 0, 1);
     in.f0 = g_new(float, R);
     in.rms = g_new(float, R);
     in.src_mel = g_new(float, R * m->M);
@@ -920,14 +780,6 @@ static void free_inputs(inputs *in)
     float *bufs[] = {in->x, in->f0, in->rms, in->cvec, in->bad_cvec, in->src_mel, in->y0};
     for (guint i = 0; i < G_N_ELEMENTS(bufs); i++)
         g_free(bufs[i]);
-}
-
-static float *to_float(const double *d, int64_t n)
-{
-    float *f = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        f[i] = (float)d[i];
-    return f;
 }
 
 /* ---- the checks ----------------------------------------------------------- */
@@ -992,7 +844,7 @@ static void check_forward(const model *m, rift_dit *dit, GRand *r, int64_t T, co
     g_string_append(label, "]");
     if (rift_test_true(rift_dit_forward(dit, &di, got, &err), "%s: runs%s%s", label->str,
                        err ? ": " : "", err ? err->message : "")) {
-        float *wf = to_float(want, in.B * n);
+        float *wf = synth_to_float(want, in.B * n);
         rift_test_check(label->str, got, wf, in.B * n, 1e-4, 1e-5);
         g_free(wf);
     }
@@ -1033,7 +885,7 @@ static void check_sample(const model *m, rift_dit *dit, GRand *r, const char *wh
         rift_test_true(pad_ok, "%s: padded frames are src_mel verbatim", label);
 
         ref_sample(m, p, &ri, want, want_traj);
-        float *wf = to_float(want, B * n), *wt = to_float(want_traj, p->steps * B * n);
+        float *wf = synth_to_float(want, B * n), *wt = synth_to_float(want_traj, p->steps * B * n);
         char *l2 = g_strdup_printf("%s: mel", label);
         rift_test_check(l2, got, wf, B * n, 5e-4, 1e-5);
         g_free(l2);
@@ -1173,7 +1025,7 @@ int main(int argc, char **argv)
     rift_backend *be = rift_backend_new(kind, -1, &err);
     char *path = write_checkpoint(m, dir, "model.ckpt", &(damage){0});
     rift_dit *dit = be ? rift_dit_load_file(path, be, &err) : NULL;
-    if (rift_test_true(dit != NULL, "load %u tensors%s%s", m->params->len, err ? ": " : "",
+    if (rift_test_true(dit != NULL, "load %u tensors%s%s", m->t->list->len, err ? ": " : "",
                        err ? err->message : "")) {
         GRand *r = g_rand_new_with_seed(7 + (guint32)cfg->dim);
         check_hparams(m, dit);

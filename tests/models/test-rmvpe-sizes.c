@@ -25,6 +25,7 @@
  * Usage: test-rmvpe-sizes CONFIG [cpu|cuda] | reference   (CONFIG: see `configs`)
  */
 #include "rmvpe.h"
+#include "synth.h"
 #include "testutil.h"
 #include "torchzip.h"
 
@@ -60,69 +61,13 @@ static const rconfig configs[] = {
     {"l1c5", 3, 1, 3, 5, 1, 16, 360, {45, 33}, "unet.decoder.layers.0.conv1.1.running_var"},
 };
 
-/* ---- random numbers ------------------------------------------------------ */
-
-static double normal(GRand *r)
-{
-    /* Box–Muller; 1 − u keeps the log finite */
-    const double u = 1.0 - g_rand_double(r), v = g_rand_double(r);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * G_PI * v);
-}
-
-static float *normals(GRand *r, int64_t n, double mean, double std)
-{
-    float *p = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = (float)(mean + std * normal(r));
-    return p;
-}
-
-static float *uniforms(GRand *r, int64_t n, double lo, double hi)
-{
-    float *p = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = (float)g_rand_double_range(r, lo, hi);
-    return p;
-}
-
 /* ---- the synthetic model ------------------------------------------------- */
 
 typedef struct {
-    char *name; /* under the state_dict, "cnn.weight" */
-    int ndim;   /* 0: a num_batches_tracked int64 scalar */
-    int64_t shape[4];
-    int64_t numel;
-    float *data; /* NULL for the int64 scalars */
-    int64_t count;
-} param;
-
-typedef struct {
     const rconfig *cfg;
-    GPtrArray *params;   /* param *, in state_dict order */
-    GHashTable *by_name; /* name -> param * */
+    synth_tensors *t; /* in state_dict order */
     GRand *calibrate;    /* set while calibrate() sets the BatchNorm statistics */
 } model;
-
-static void add_param(model *m, float *data, int ndim, const int64_t *shape, const char *fmt, ...)
-    G_GNUC_PRINTF(5, 6);
-
-static void add_param(model *m, float *data, int ndim, const int64_t *shape, const char *fmt, ...)
-{
-    param *p = g_new0(param, 1);
-    va_list ap;
-    va_start(ap, fmt);
-    p->name = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    p->ndim = ndim;
-    p->numel = 1;
-    for (int d = 0; d < ndim; d++) {
-        p->shape[d] = shape[d];
-        p->numel *= shape[d];
-    }
-    p->data = data;
-    g_ptr_array_add(m->params, p);
-    g_hash_table_insert(m->by_name, p->name, p);
-}
 
 /* Channels of encoder level l: en_out_channels · 2^l. */
 static int64_t level_ch(const rconfig *c, int64_t l)
@@ -137,21 +82,20 @@ static void add_bn(model *m, GRand *r, int64_t C, double mean, double sd, double
 {
     float *rv = g_new(float, C);
     for (int64_t i = 0; i < C; i++)
-        rv[i] = (float)(var * exp(0.4 * normal(r)));
-    add_param(m, uniforms(r, C, 0.6, 1.4), 1, &C, "%s.weight", base);
-    add_param(m, normals(r, C, 0, 0.2), 1, &C, "%s.bias", base);
-    add_param(m, normals(r, C, mean, sd), 1, &C, "%s.running_mean", base);
-    add_param(m, rv, 1, &C, "%s.running_var", base);
-    add_param(m, NULL, 0, NULL, "%s.num_batches_tracked", base);
-    ((param *)m->params->pdata[m->params->len - 1])->count = 1000;
+        rv[i] = (float)(var * exp(0.4 * synth_normal(r)));
+    synth_add(m->t, synth_uniforms(r, C, 0.6, 1.4), 1, &C, "%s.weight", base);
+    synth_add(m->t, synth_normals(r, C, 0, 0.2), 1, &C, "%s.bias", base);
+    synth_add(m->t, synth_normals(r, C, mean, sd), 1, &C, "%s.running_mean", base);
+    synth_add(m->t, rv, 1, &C, "%s.running_var", base);
+    synth_add(m->t, NULL, 0, NULL, "%s.num_batches_tracked", base)->count = 1000;
 }
 
 /* A conv weight [cout, cin, k, k] ~ N(0, gain/fan_in), fan_in = cin·k². */
 static void add_conv(model *m, GRand *r, int64_t cout, int64_t cin, int64_t k, double gain,
                      const char *fmt, const char *base)
 {
-    add_param(m, normals(r, cout * cin * k * k, 0, sqrt(gain / (double)(cin * k * k))), 4,
-              (int64_t[]){cout, cin, k, k}, fmt, base);
+    synth_add(m->t, synth_normals(r, cout * cin * k * k, 0, sqrt(gain / (double)(cin * k * k))),
+              4, (int64_t[]){cout, cin, k, k}, fmt, base);
 }
 
 /* ConvBlockRes(cin, cout) at `base`: conv.0, conv.1 (BN), conv.3, conv.4
@@ -173,7 +117,7 @@ static void add_res_block(model *m, GRand *r, int64_t cin, int64_t cout, gboolea
     add_bn(m, r, cout, 0.3, 0.3, 1.0, bn4);
     if (shortcut && cin != cout) {
         add_conv(m, r, cout, cin, 1, 1.0, "%s.shortcut.weight", base);
-        add_param(m, normals(r, cout, 0, 0.1), 1, &cout, "%s.shortcut.bias", base);
+        synth_add(m->t, synth_normals(r, cout, 0, 0.1), 1, &cout, "%s.shortcut.bias", base);
     }
     g_free(bn1);
     g_free(bn4);
@@ -187,8 +131,7 @@ static model *model_new(const rconfig *c, guint32 seed)
 {
     model *m = g_new0(model, 1);
     m->cfg = c;
-    m->params = g_ptr_array_new();
-    m->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    m->t = synth_tensors_new();
     GRand *r = g_rand_new_with_seed(seed);
     const int64_t L = c->en_de_layers, nb = c->n_blocks, H = c->gru_hidden;
 
@@ -210,8 +153,9 @@ static model *model_new(const rconfig *c, guint32 seed)
         char *bn = g_strdup_printf("unet.decoder.layers.%d.conv1.1", (int)i);
         /* ConvTranspose2d(2C, C): weight [in, out, 3, 3]; each output sees
          * about 2C·9/4 inputs */
-        add_param(m, normals(r, 2 * C * C * 9, 0, sqrt(2.0 / (2.0 * (double)C * 9.0 / 4.0))), 4,
-                  (int64_t[]){2 * C, C, 3, 3}, "unet.decoder.layers.%d.conv1.0.weight", (int)i);
+        synth_add(m->t,
+                  synth_normals(r, 2 * C * C * 9, 0, sqrt(2.0 / (2.0 * (double)C * 9.0 / 4.0))),
+                  4, (int64_t[]){2 * C, C, 3, 3}, "unet.decoder.layers.%d.conv1.0.weight", (int)i);
         add_bn(m, r, C, 0.3, 0.3, 1.0, bn);
         g_free(bn);
         for (int64_t b = 0; b < nb; b++)
@@ -219,7 +163,7 @@ static model *model_new(const rconfig *c, guint32 seed)
                           (int)b);
     }
     add_conv(m, r, CNN_CH, c->en_out, 3, 1.0, "%s", "cnn.weight");
-    add_param(m, normals(r, CNN_CH, 0, 0.1), 1, (int64_t[]){CNN_CH}, "cnn.bias");
+    synth_add(m->t, synth_normals(r, CNN_CH, 0, 0.1), 1, (int64_t[]){CNN_CH}, "cnn.bias");
     /* nn.GRU's parameters per layer, forward then reverse; the input weights
      * fan-in scaled (U(±sqrt(3/in))), the others PyTorch's U(±1/sqrt(H)) */
     const double k = 1.0 / sqrt((double)H);
@@ -228,125 +172,46 @@ static model *model_new(const rconfig *c, guint32 seed)
             const int64_t in = l ? 2 * H : CNN_CH * N_MELS;
             const char *sfx = d ? "_reverse" : "";
             const double a = sqrt(3.0 / (double)in);
-            add_param(m, uniforms(r, 3 * H * in, -a, a), 2, (int64_t[]){3 * H, in},
+            synth_add(m->t, synth_uniforms(r, 3 * H * in, -a, a), 2, (int64_t[]){3 * H, in},
                       "fc.0.gru.weight_ih_l%d%s", (int)l, sfx);
-            add_param(m, uniforms(r, 3 * H * H, -k, k), 2, (int64_t[]){3 * H, H},
+            synth_add(m->t, synth_uniforms(r, 3 * H * H, -k, k), 2, (int64_t[]){3 * H, H},
                       "fc.0.gru.weight_hh_l%d%s", (int)l, sfx);
-            add_param(m, uniforms(r, 3 * H, -k, k), 1, (int64_t[]){3 * H},
+            synth_add(m->t, synth_uniforms(r, 3 * H, -k, k), 1, (int64_t[]){3 * H},
                       "fc.0.gru.bias_ih_l%d%s", (int)l, sfx);
-            add_param(m, uniforms(r, 3 * H, -k, k), 1, (int64_t[]){3 * H},
+            synth_add(m->t, synth_uniforms(r, 3 * H, -k, k), 1, (int64_t[]){3 * H},
                       "fc.0.gru.bias_hh_l%d%s", (int)l, sfx);
         }
     /* logits of std ~1.5 around −1: the salience spreads over (0, 1) */
-    add_param(m, normals(r, c->n_classes * 2 * H, 0, 2.0 / sqrt(2.0 * (double)H)), 2,
+    synth_add(m->t, synth_normals(r, c->n_classes * 2 * H, 0, 2.0 / sqrt(2.0 * (double)H)), 2,
               (int64_t[]){c->n_classes, 2 * H}, "fc.1.weight");
-    add_param(m, normals(r, c->n_classes, -1.0, 0.3), 1, (int64_t[]){c->n_classes}, "fc.1.bias");
+    synth_add(m->t, synth_normals(r, c->n_classes, -1.0, 0.3), 1, (int64_t[]){c->n_classes},
+              "fc.1.bias");
     g_rand_free(r);
     return m;
 }
 
 static void model_free(model *m)
 {
-    for (guint i = 0; i < m->params->len; i++) {
-        param *p = m->params->pdata[i];
-        g_free(p->name);
-        g_free(p->data);
-        g_free(p);
-    }
-    g_ptr_array_unref(m->params);
-    g_hash_table_unref(m->by_name);
+    synth_tensors_free(m->t);
     g_free(m);
-}
-
-/* The generated tensor `name` (printf-style), which must have `numel` values. */
-static const float *weight(const model *m, int64_t numel, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-
-static const float *weight(const model *m, int64_t numel, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *name = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    const param *p = g_hash_table_lookup(m->by_name, name);
-    if (!p || !p->data || p->numel != numel)
-        g_error("reference: no tensor %s of %" G_GINT64_FORMAT " values", name, numel);
-    g_free(name);
-    return p->data;
 }
 
 /* ---- the checkpoint ------------------------------------------------------ */
 
-/* OrderedDict() with its items to follow: GLOBAL, EMPTY_TUPLE, REDUCE, MARK */
-static void pk_ordered_dict_begin(GByteArray *b)
-{
-    pk_global(b, "collections", "OrderedDict");
-    pk_op(b, ')');
-    pk_op(b, 'R');
-    pk_op(b, '(');
-}
-
 /* torch.save({'model': state_dict}) into `path`, as torch 1.13 writes it
- * (records under the file's stem, "model/"), without the tensor `omit`.
- * The state_dict carries its _metadata as pickle saves an OrderedDict's
- * attributes (BUILD). */
+ * (records under the file's stem, "model/"), without the tensor `omit`,
+ * the state_dict's _metadata included. */
 static char *write_checkpoint(const model *m, const char *dir, const char *file, const char *omit)
 {
-    GPtrArray *storages = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
-    GByteArray *b = pk_new();
-    pk_op(b, '}');
-    pk_str(b, "model");
-    pk_ordered_dict_begin(b);
-    for (guint i = 0; i < m->params->len; i++) {
-        const param *p = m->params->pdata[i];
-        if (omit && !strcmp(omit, p->name))
-            continue;
-        GByteArray *s = g_byte_array_new();
-        if (p->data)
-            g_byte_array_append(s, (const guint8 *)p->data, (guint)(p->numel * sizeof(float)));
-        else
-            g_byte_array_append(s, (const guint8 *)&p->count, sizeof p->count);
-        g_ptr_array_add(storages, s);
-        char *key = g_strdup_printf("%u", storages->len - 1);
-        pk_str(b, p->name);
-        pk_tensor(b, p->data ? "torch.FloatStorage" : "torch.LongStorage", key, p->numel, 0,
-                  p->ndim, p->shape, NULL);
-        g_free(key);
-    }
-    pk_op(b, 'u');
-    pk_op(b, '}');
-    pk_op(b, '(');
-    pk_str(b, "_metadata");
-    pk_ordered_dict_begin(b);
-    const char *modules[] = {"", "unet", "unet.encoder", "unet.encoder.bn", "cnn", "fc", "fc.0",
-                             "fc.0.gru", "fc.1"};
-    for (guint i = 0; i < G_N_ELEMENTS(modules); i++) {
-        pk_str(b, modules[i]);
-        pk_op(b, '}');
-        pk_str(b, "version");
-        pk_int(b, i == 3 ? 2 : 1); /* BatchNorm's _version is 2 */
-        pk_op(b, 's');
-    }
-    pk_op(b, 'u');
-    pk_op(b, 'u');
-    pk_op(b, 'b'); /* BUILD */
-    pk_op(b, 's');
-    pk_stop(b);
-
-    tz_record *recs = g_new0(tz_record, storages->len + 2);
-    char **names = g_new0(char *, storages->len + 1);
-    recs[0] = (tz_record){"model/data.pkl", b->data, b->len, FALSE};
-    for (guint i = 0; i < storages->len; i++) {
-        GByteArray *s = storages->pdata[i];
-        names[i] = g_strdup_printf("model/data/%u", i);
-        recs[i + 1] = (tz_record){names[i], s->data, s->len, FALSE};
-    }
-    recs[storages->len + 1] = (tz_record){"model/version", "3\n", 2, FALSE};
+    static const char *const modules[] = {"",   "unet", "unet.encoder", "unet.encoder.bn", "cnn",
+                                          "fc", "fc.0", "fc.0.gru",     "fc.1"};
+    /* BatchNorm's _version is 2 */
+    static const int64_t versions[G_N_ELEMENTS(modules)] = {1, 1, 1, 2, 1, 1, 1, 1, 1};
     char *path = g_build_filename(dir, file, NULL);
-    tz_write(path, recs, storages->len + 2);
-    g_strfreev(names);
-    g_free(recs);
-    g_byte_array_unref(b);
-    g_ptr_array_unref(storages);
+    synth_write_torch(m->t, path,
+                      &(synth_torch_opts){.stem = "model", .key = "model", .omit = omit,
+                                          .modules = modules, .versions = versions,
+                                          .n_modules = G_N_ELEMENTS(modules)});
     return path;
 }
 
@@ -358,8 +223,8 @@ static char *write_checkpoint(const model *m, const char *dir, const char *file,
  * mean += 0.3·sd·N(0, 1), var ·= exp(0.4·N(0, 1)). */
 static void calibrate_bn(const model *m, const double *x, int64_t C, int64_t HW, const char *base)
 {
-    float *mean = (float *)weight(m, C, "%s.running_mean", base);
-    float *var = (float *)weight(m, C, "%s.running_var", base);
+    float *mean = (float *)synth_weight(m->t, C, "%s.running_mean", base);
+    float *var = (float *)synth_weight(m->t, C, "%s.running_var", base);
     for (int64_t c = 0; c < C; c++) {
         double s = 0.0, ss = 0.0;
         for (int64_t i = 0; i < HW; i++)
@@ -368,8 +233,8 @@ static void calibrate_bn(const model *m, const double *x, int64_t C, int64_t HW,
         for (int64_t i = 0; i < HW; i++)
             ss += (x[c * HW + i] - s) * (x[c * HW + i] - s);
         ss /= (double)MAX(HW - 1, 1);
-        mean[c] = (float)(s + 0.3 * sqrt(ss) * normal(m->calibrate));
-        var[c] = (float)(MAX(ss, 1e-4) * exp(0.4 * normal(m->calibrate)));
+        mean[c] = (float)(s + 0.3 * sqrt(ss) * synth_normal(m->calibrate));
+        var[c] = (float)(MAX(ss, 1e-4) * exp(0.4 * synth_normal(m->calibrate)));
     }
 }
 
@@ -379,9 +244,10 @@ static void ref_bn(const model *m, double *x, int64_t C, int64_t HW, const char 
 {
     if (m->calibrate)
         calibrate_bn(m, x, C, HW, base);
-    const float *g = weight(m, C, "%s.weight", base), *b = weight(m, C, "%s.bias", base);
-    const float *mean = weight(m, C, "%s.running_mean", base);
-    const float *var = weight(m, C, "%s.running_var", base);
+    const float *g = synth_weight(m->t, C, "%s.weight", base),
+                *b = synth_weight(m->t, C, "%s.bias", base);
+    const float *mean = synth_weight(m->t, C, "%s.running_mean", base);
+    const float *var = synth_weight(m->t, C, "%s.running_var", base);
     for (int64_t c = 0; c < C; c++) {
         const double s = g[c] / sqrt((double)var[c] + BN_EPS);
         for (int64_t i = 0; i < HW; i++)
@@ -431,17 +297,18 @@ static void ref_res_block(const model *m, double *y, const double *x, int64_t ci
     const int64_t HW = Hh * W;
     double *t = g_new(double, cout * HW), *sc = g_new(double, cout * HW);
     char *bn1 = g_strconcat(base, ".conv.1", NULL), *bn4 = g_strconcat(base, ".conv.4", NULL);
-    ref_conv2d(t, x, cin, cout, Hh, W, 3, weight(m, cout * cin * 9, "%s.conv.0.weight", base),
-               NULL);
+    ref_conv2d(t, x, cin, cout, Hh, W, 3,
+               synth_weight(m->t, cout * cin * 9, "%s.conv.0.weight", base), NULL);
     ref_bn(m, t, cout, HW, bn1);
     ref_relu(t, cout * HW);
-    ref_conv2d(y, t, cout, cout, Hh, W, 3, weight(m, cout * cout * 9, "%s.conv.3.weight", base),
-               NULL);
+    ref_conv2d(y, t, cout, cout, Hh, W, 3,
+               synth_weight(m->t, cout * cout * 9, "%s.conv.3.weight", base), NULL);
     ref_bn(m, y, cout, HW, bn4);
     ref_relu(y, cout * HW);
     if (cin != cout) {
-        ref_conv2d(sc, x, cin, cout, Hh, W, 1, weight(m, cout * cin, "%s.shortcut.weight", base),
-                   weight(m, cout, "%s.shortcut.bias", base));
+        ref_conv2d(sc, x, cin, cout, Hh, W, 1,
+                   synth_weight(m->t, cout * cin, "%s.shortcut.weight", base),
+                   synth_weight(m->t, cout, "%s.shortcut.bias", base));
         x = sc;
     }
     for (int64_t i = 0; i < cout * HW; i++)
@@ -527,10 +394,10 @@ static void ref_gru_dir(const model *m, double *y, const double *x, int64_t T, i
 {
     const int64_t H = m->cfg->gru_hidden;
     const char *sfx = dir ? "_reverse" : "";
-    const float *wi = weight(m, 3 * H * in, "fc.0.gru.weight_ih_l%d%s", l, sfx);
-    const float *wh = weight(m, 3 * H * H, "fc.0.gru.weight_hh_l%d%s", l, sfx);
-    const float *bi = weight(m, 3 * H, "fc.0.gru.bias_ih_l%d%s", l, sfx);
-    const float *bh = weight(m, 3 * H, "fc.0.gru.bias_hh_l%d%s", l, sfx);
+    const float *wi = synth_weight(m->t, 3 * H * in, "fc.0.gru.weight_ih_l%d%s", l, sfx);
+    const float *wh = synth_weight(m->t, 3 * H * H, "fc.0.gru.weight_hh_l%d%s", l, sfx);
+    const float *bi = synth_weight(m->t, 3 * H, "fc.0.gru.bias_ih_l%d%s", l, sfx);
+    const float *bh = synth_weight(m->t, 3 * H, "fc.0.gru.bias_hh_l%d%s", l, sfx);
     double *h = g_new0(double, H), *gi = g_new(double, 3 * H), *gh = g_new(double, 3 * H);
     for (int64_t s = 0; s < T; s++) {
         const int64_t t = dir ? T - 1 - s : s;
@@ -592,9 +459,9 @@ static void ref_forward(const model *m, const float *mel, int64_t T, double *hid
         const int64_t l = L - 1 - i, C = level_ch(c, l), Hh = T32 >> l, W = M >> l, n = C * Hh * W;
         double *cat = g_new(double, 2 * n);
         char *bn = g_strdup_printf("unet.decoder.layers.%d.conv1.1", (int)i);
-        ref_conv_transpose(cat, x, 2 * C, C, Hh / 2, W / 2,
-                           weight(m, 2 * C * C * 9, "unet.decoder.layers.%d.conv1.0.weight",
-                                  (int)i));
+        ref_conv_transpose(
+            cat, x, 2 * C, C, Hh / 2, W / 2,
+            synth_weight(m->t, 2 * C * C * 9, "unet.decoder.layers.%d.conv1.0.weight", (int)i));
         ref_bn(m, cat, C, Hh * W, bn);
         ref_relu(cat, n);
         memcpy(cat + n, skip[l], (size_t)n * sizeof(double));
@@ -606,7 +473,8 @@ static void ref_forward(const model *m, const float *mel, int64_t T, double *hid
     /* cnn [3, T32, M] -> gru_in[t, ch·M + bin] */
     double *cnn = g_new(double, CNN_CH * T32 * M);
     ref_conv2d(cnn, x, c->en_out, CNN_CH, T32, M, 3,
-               weight(m, CNN_CH * c->en_out * 9, "cnn.weight"), weight(m, CNN_CH, "cnn.bias"));
+               synth_weight(m->t, CNN_CH * c->en_out * 9, "cnn.weight"),
+               synth_weight(m->t, CNN_CH, "cnn.bias"));
     for (int64_t ch = 0; ch < CNN_CH; ch++)
         for (int64_t t = 0; t < T32; t++)
             for (int64_t b = 0; b < M; b++)
@@ -630,8 +498,8 @@ static void ref_forward(const model *m, const float *mel, int64_t T, double *hid
         in_dim = 2 * H;
     }
     /* fc.1 + sigmoid on the first T rows */
-    const float *fw = weight(m, c->n_classes * 2 * H, "fc.1.weight");
-    const float *fb = weight(m, c->n_classes, "fc.1.bias");
+    const float *fw = synth_weight(m->t, c->n_classes * 2 * H, "fc.1.weight");
+    const float *fb = synth_weight(m->t, c->n_classes, "fc.1.bias");
     for (int64_t t = 0; t < T; t++)
         for (int64_t k = 0; k < c->n_classes; k++) {
             double s = fb[k];
@@ -655,7 +523,7 @@ static void calibrate(model *m, guint32 seed)
 {
     GRand *r = g_rand_new_with_seed(seed);
     const int64_t T = 64, H = m->cfg->gru_hidden;
-    float *mel = uniforms(r, T * N_MELS, -11.5, 2.0);
+    float *mel = synth_uniforms(r, T * N_MELS, -11.5, 2.0);
     double *hidden = g_new(double, T * m->cfg->n_classes);
     double *gru_in = g_new(double, T * CNN_CH * N_MELS), *gru_out = g_new(double, T * 2 * H);
     m->calibrate = r;
@@ -669,14 +537,6 @@ static void calibrate(model *m, guint32 seed)
 }
 
 /* ---- the checks ----------------------------------------------------------- */
-
-static float *to_float(const double *d, int64_t n)
-{
-    float *f = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        f[i] = (float)d[i];
-    return f;
-}
 
 static double rms(const double *x, int64_t n)
 {
@@ -743,7 +603,7 @@ static void check_intermediate(const char *label, const float *got, int64_t rows
     if (rift_test_true(got && rows == want_rows && cols == want_cols,
                        "%s: the debug hook gave [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]", l,
                        rows, cols)) {
-        float *wf = to_float(want, rows * cols);
+        float *wf = synth_to_float(want, rows * cols);
         rift_test_check(l, got, wf, rows * cols, 3e-5 * MAX(1.0, max_abs(want, rows * cols)),
                         3e-5);
         g_free(wf);
@@ -758,7 +618,7 @@ static void check_forward(const model *m, rift_rmvpe *r, GRand *rng, int64_t T)
     const rconfig *c = m->cfg;
     const int64_t T32 = (T + PAD - 1) / PAD * PAD, K = c->n_classes, H = c->gru_hidden;
     /* a log-mel's range: the 1e-5 floor (−11.5) to loud (+2) */
-    float *mel = uniforms(rng, T * N_MELS, -11.5, 2.0);
+    float *mel = synth_uniforms(rng, T * N_MELS, -11.5, 2.0);
     double *want = g_new(double, T * K), *gru_in = g_new(double, T32 * CNN_CH * N_MELS);
     double *gru_out = g_new(double, T32 * 2 * H);
     ref_forward(m, mel, T, want, gru_in, gru_out);
@@ -775,7 +635,7 @@ static void check_forward(const model *m, rift_rmvpe *r, GRand *rng, int64_t T)
                                   ", %" G_GINT64_FORMAT "]", T, T, K);
     if (rift_test_true(rift_rmvpe_hidden_from_mel(r, mel, T, got, &err), "%s: runs%s%s", label,
                        err ? ": " : "", err ? err->message : "")) {
-        float *wf = to_float(want, T * K);
+        float *wf = synth_to_float(want, T * K);
         rift_test_check(label, got, wf, T * K, 2e-5, 3e-5);
         g_free(wf);
         check_intermediate("gru_in", cap.gru_in, cap.in_rows, cap.in_cols, gru_in, T32,
@@ -829,13 +689,12 @@ static int run_reference(void)
     }
     model *m = g_new0(model, 1);
     m->cfg = &fixture_cfg;
-    m->params = g_ptr_array_new();
-    m->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    m->t = synth_tensors_new();
     for (guint i = 0; i < rift_weights_count(w); i++) {
         const rift_tensor *t = rift_weights_nth(w, i);
         if (t->dtype != RIFT_F32 || !g_str_has_prefix(t->name, "model/"))
             continue;
-        add_param(m, rift_tensor_to_f32(t, NULL), t->ndim, t->shape, "%s", t->name + 6);
+        synth_add(m->t, rift_tensor_to_f32(t, NULL), t->ndim, t->shape, "%s", t->name + 6);
     }
     int64_t n_mel, n_hidden, n_in, n_out;
     float *mel_bt = rift_test_tensor_f32(ref, "mel", &n_mel);
@@ -854,13 +713,13 @@ static int run_reference(void)
         if (rift_test_true(n_hidden == T * 360 && n_in == T32 * CNN_CH * N_MELS &&
                                n_out == T32 * 512,
                            "sing_44k: T %" G_GINT64_FORMAT ", T32 %" G_GINT64_FORMAT, T, T32)) {
-            float *f = to_float(hidden, n_hidden);
+            float *f = synth_to_float(hidden, n_hidden);
             rift_test_check("reference vs upstream: hidden", f, want, n_hidden, 2e-5, 3e-5);
             g_free(f);
-            f = to_float(gru_in, n_in);
+            f = synth_to_float(gru_in, n_in);
             rift_test_check("reference vs upstream: gru_in", f, want_in, n_in, 1e-3, 1e-5);
             g_free(f);
-            f = to_float(gru_out, n_out);
+            f = synth_to_float(gru_out, n_out);
             rift_test_check("reference vs upstream: gru_out", f, want_out, n_out, 1e-4, 1e-5);
             g_free(f);
         }
@@ -910,7 +769,7 @@ int main(int argc, char **argv)
     rift_backend *be = rift_backend_new(kind, -1, &err);
     char *path = write_checkpoint(m, dir, "model.pt", NULL);
     rift_rmvpe *r = be ? rift_rmvpe_load_file(path, be, &err) : NULL;
-    if (rift_test_true(r != NULL, "load %u tensors%s%s", m->params->len, err ? ": " : "",
+    if (rift_test_true(r != NULL, "load %u tensors%s%s", m->t->list->len, err ? ": " : "",
                        err ? err->message : "")) {
         GRand *rng = g_rand_new_with_seed(11 + (guint32)cfg->en_out);
         check_hparams(cfg, r);

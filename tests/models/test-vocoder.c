@@ -21,13 +21,13 @@
  * key), a config that does not match the checkpoint, a damaged checkpoint,
  * a DiT checkpoint.
  */
+#include "synth.h"
 #include "testutil.h"
 #include "torchzip.h"
 #include "vocoder.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,38 +61,13 @@ static const vconfig configs[] = {
     {"one", 8000, 5, 6, 1, 1, {4}, {4}, 1, {1}, 3, {{1, 2, 3}}, 1},
 };
 
-/* ---- random numbers ------------------------------------------------------ */
-
-static double normal(GRand *r)
-{
-    const double u = 1.0 - g_rand_double(r), v = g_rand_double(r);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * G_PI * v);
-}
-
-static float *normals(GRand *r, int64_t n, double mean, double std)
-{
-    float *p = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = (float)(mean + std * normal(r));
-    return p;
-}
-
 /* ---- the synthetic model ------------------------------------------------- */
-
-typedef struct {
-    char *name; /* under generator/ */
-    int ndim;
-    int64_t shape[3];
-    int64_t numel;
-    float *data;
-} param;
 
 typedef struct {
     const vconfig *cfg;
     int n_dil_used; /* 3 (ResBlock1) or 2 (ResBlock2) */
     int64_t upp;
-    GPtrArray *params;
-    GHashTable *by_name;
+    synth_tensors *t; /* in state_dict order */
 } model;
 
 static int64_t chan(const model *m, int i) /* out of stage i; −1: conv_pre */
@@ -108,25 +83,6 @@ static int64_t noise_stride(const model *m, int i)
     return s;
 }
 
-static void add_param(model *m, float *data, int ndim, const int64_t *shape, const char *fmt, ...)
-    G_GNUC_PRINTF(5, 6);
-
-static void add_param(model *m, float *data, int ndim, const int64_t *shape, const char *fmt, ...)
-{
-    param *p = g_new0(param, 1);
-    va_list ap;
-    va_start(ap, fmt);
-    p->name = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    p->ndim = ndim;
-    p->numel = 1;
-    for (int d = 0; d < ndim; d++)
-        p->numel *= p->shape[d] = shape[d];
-    p->data = data;
-    g_ptr_array_add(m->params, p);
-    g_hash_table_insert(m->by_name, p->name, p);
-}
-
 /* weight_norm(layer) with weight [d0, d1, k]: v ~ N(0, s²) with s = e^N(0,1)
  * per dim-0 slice, g = std·√(d1·k)·U(0.3, 3) — so the weight's entries are
  * ~N(0, (std·u)²) while g differs from ‖v‖ slice by slice */
@@ -134,20 +90,20 @@ static void add_normed(model *m, GRand *r, int64_t d0, int64_t d1, int64_t k, do
                        const char *name)
 {
     const int64_t n = d1 * k;
-    float *v = normals(r, d0 * n, 0.0, 1.0), *g = g_new(float, d0);
+    float *v = synth_normals(r, d0 * n, 0.0, 1.0), *g = g_new(float, d0);
     for (int64_t i = 0; i < d0; i++) {
-        const double s = exp(normal(r));
+        const double s = exp(synth_normal(r));
         for (int64_t j = 0; j < n; j++)
             v[i * n + j] *= (float)s;
         g[i] = (float)(std * sqrt((double)n) * g_rand_double_range(r, 0.3, 3.0));
     }
-    add_param(m, g, 3, (int64_t[]){d0, 1, 1}, "%s.weight_g", name);
-    add_param(m, v, 3, (int64_t[]){d0, d1, k}, "%s.weight_v", name);
+    synth_add(m->t, g, 3, (int64_t[]){d0, 1, 1}, "%s.weight_g", name);
+    synth_add(m->t, v, 3, (int64_t[]){d0, d1, k}, "%s.weight_v", name);
 }
 
 static void add_bias(model *m, GRand *r, int64_t n, const char *name)
 {
-    add_param(m, normals(r, n, 0.0, 0.1), 1, (int64_t[]){n}, "%s.bias", name);
+    synth_add(m->t, synth_normals(r, n, 0.0, 0.1), 1, (int64_t[]){n}, "%s.bias", name);
 }
 
 /* Generator(h)'s parameters, scaled so that activations stay O(1) */
@@ -156,19 +112,19 @@ static model *model_new(const vconfig *c, guint32 seed)
     model *m = g_new0(model, 1);
     m->cfg = c;
     m->n_dil_used = c->resblock == 1 ? 3 : 2;
-    m->params = g_ptr_array_new();
-    m->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    m->t = synth_tensors_new();
     m->upp = 1;
     for (int i = 0; i < c->n_stages; i++)
         m->upp *= c->rates[i];
     GRand *r = g_rand_new_with_seed(seed);
     char name[64];
 
-    add_param(m, normals(r, H, 0.0, 2.0), 2, (int64_t[]){1, H}, "m_source.l_linear.weight");
+    synth_add(m->t, synth_normals(r, H, 0.0, 2.0), 2, (int64_t[]){1, H},
+              "m_source.l_linear.weight");
     add_bias(m, r, 1, "m_source.l_linear");
     for (int i = 0; i < c->n_stages; i++) {
         const int64_t ks = i + 1 < c->n_stages ? 2 * noise_stride(m, i) : 1;
-        add_param(m, normals(r, chan(m, i) * ks, 0.0, 1.0 / sqrt((double)ks)), 3,
+        synth_add(m->t, synth_normals(r, chan(m, i) * ks, 0.0, 1.0 / sqrt((double)ks)), 3,
                   (int64_t[]){chan(m, i), 1, ks}, "noise_convs.%d.weight", i);
         g_snprintf(name, sizeof name, "noise_convs.%d", i);
         add_bias(m, r, chan(m, i), name);
@@ -209,30 +165,8 @@ static model *model_new(const vconfig *c, guint32 seed)
 
 static void model_free(model *m)
 {
-    for (guint i = 0; i < m->params->len; i++) {
-        param *p = m->params->pdata[i];
-        g_free(p->name);
-        g_free(p->data);
-        g_free(p);
-    }
-    g_ptr_array_unref(m->params);
-    g_hash_table_unref(m->by_name);
+    synth_tensors_free(m->t);
     g_free(m);
-}
-
-static const param *get(const model *m, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static const param *get(const model *m, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *name = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    const param *p = g_hash_table_lookup(m->by_name, name);
-    if (!p)
-        g_error("reference: no tensor %s", name);
-    g_free(name);
-    return p;
 }
 
 /* ---- the files ----------------------------------------------------------- */
@@ -247,51 +181,16 @@ typedef struct {
  * records under "model/" (the file's stem) */
 static void write_checkpoint(const model *m, const char *path, const damage *dmg)
 {
-    GPtrArray *storages = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
-    GByteArray *b = pk_new();
-    pk_op(b, '}');
-    pk_str(b, "generator");
-    pk_global(b, "collections", "OrderedDict");
-    pk_op(b, ')');
-    pk_op(b, 'R');
-    pk_op(b, '(');
-    for (guint i = 0; i <= m->params->len; i++) {
-        const param *p = i < m->params->len ? m->params->pdata[i] : NULL;
-        if (p && dmg->omit && !strcmp(dmg->omit, p->name))
-            continue;
-        if (!p && !dmg->extra)
-            break;
-        const float extra[2] = {0};
-        const int64_t extra_shape[1] = {2};
-        const float *data = p ? p->data : extra;
-        const int64_t numel = p ? p->numel : 2;
-        GByteArray *s = g_byte_array_new();
-        g_byte_array_append(s, (const guint8 *)data, (guint)(numel * sizeof(float)));
-        g_ptr_array_add(storages, s);
-        char *key = g_strdup_printf("%u", storages->len - 1);
-        pk_str(b, p ? p->name : dmg->extra);
-        pk_tensor(b, "torch.FloatStorage", key, numel, 0, p ? p->ndim : 1,
-                  p ? p->shape : extra_shape, NULL);
-        g_free(key);
+    synth_tensors *extra = NULL;
+    if (dmg->extra) {
+        extra = synth_tensors_new();
+        synth_add(extra, g_new0(float, 2), 1, (int64_t[]){2}, "%s", dmg->extra);
     }
-    pk_op(b, 'u');
-    pk_op(b, 's');
-    pk_stop(b);
-
-    tz_record *recs = g_new0(tz_record, storages->len + 2);
-    char **names = g_new0(char *, storages->len + 1);
-    recs[0] = (tz_record){"model/data.pkl", b->data, b->len, FALSE};
-    for (guint i = 0; i < storages->len; i++) {
-        GByteArray *s = storages->pdata[i];
-        names[i] = g_strdup_printf("model/data/%u", i);
-        recs[i + 1] = (tz_record){names[i], s->data, s->len, FALSE};
-    }
-    recs[storages->len + 1] = (tz_record){"model/version", "3\n", 2, FALSE};
-    tz_write(path, recs, storages->len + 2);
-    g_strfreev(names);
-    g_free(recs);
-    g_byte_array_unref(b);
-    g_ptr_array_unref(storages);
+    synth_write_torch(m->t, path,
+                      &(synth_torch_opts){.stem = "model", .key = "generator", .omit = dmg->omit,
+                                          .extra = extra});
+    if (extra)
+        synth_tensors_free(extra);
 }
 
 static char *json_list(const int64_t *v, int n)
@@ -370,7 +269,8 @@ static void write_config(const model *m, const char *path, const char *const *ch
 /* weight = g·v/‖v‖ per dim-0 slice (both Conv1d and ConvTranspose1d) */
 static double *ref_weight(const model *m, const char *name)
 {
-    const param *g = get(m, "%s.weight_g", name), *v = get(m, "%s.weight_v", name);
+    const synth_tensor *g = synth_get(m->t, "%s.weight_g", name),
+                       *v = synth_get(m->t, "%s.weight_v", name);
     const int64_t d0 = v->shape[0], n = v->numel / d0;
     double *w = g_new(double, v->numel);
     for (int64_t i = 0; i < d0; i++) {
@@ -409,7 +309,7 @@ static void ref_normed_conv(const model *m, const char *name, double *y, const d
                             int64_t dil)
 {
     double *w = ref_weight(m, name);
-    ref_conv(y, x, L, cin, cout, w, get(m, "%s.bias", name)->data, k, 1, pad, dil);
+    ref_conv(y, x, L, cin, cout, w, synth_get(m->t, "%s.bias", name)->data, k, 1, pad, dil);
     g_free(w);
 }
 
@@ -424,8 +324,9 @@ static void ref_source(const model *m, const float *f0, int64_t T, const float *
                        const float *randn, double *har, double *sines)
 {
     const int64_t upp = m->upp;
-    const float *lw = get(m, "m_source.l_linear.weight")->data;
-    const double lb = get(m, "m_source.l_linear.bias")->data[0], rate = (double)m->cfg->rate;
+    const float *lw = synth_get(m->t, "m_source.l_linear.weight")->data;
+    const double lb = synth_get(m->t, "m_source.l_linear.bias")->data[0],
+                 rate = (double)m->cfg->rate;
     double start = 0.0; /* wrapped phase accumulated over the frames before t */
     for (int64_t t = 0; t < T; t++) {
         const double inc = f0[t] / rate;
@@ -502,7 +403,7 @@ static void ref_forward(const model *m, const float *mel, const float *f0, int64
         /* ConvTranspose1d: y[i'·u + q − pad, o] += x[i', c]·W[c, o, q] */
         g_snprintf(name, sizeof name, "ups.%d", i);
         double *w = ref_weight(m, name);
-        const float *bias = get(m, "%s.bias", name)->data;
+        const float *bias = synth_get(m->t, "%s.bias", name)->data;
         for (int64_t t = 0; t < Lout * C; t++)
             y[t] = bias[t % C];
         for (int64_t t = 0; t < L; t++)
@@ -516,14 +417,14 @@ static void ref_forward(const model *m, const float *mel, const float *f0, int64
             }
         g_free(w);
         /* + noise_convs[i](har) */
-        const param *nw = get(m, "noise_convs.%d.weight", i);
+        const synth_tensor *nw = synth_get(m->t, "noise_convs.%d.weight", i);
         double *nwd = g_new(double, nw->numel), *src = g_new(double, Lout * C);
         for (int64_t e = 0; e < nw->numel; e++)
             nwd[e] = nw->data[e];
         const int64_t s = noise_stride(m, i), ks = nw->shape[2];
-        const int64_t got = ref_conv(src, har, n, 1, C, nwd, get(m, "noise_convs.%d.bias", i)->data,
-                                     ks, i + 1 < c->n_stages ? s : 1,
-                                     i + 1 < c->n_stages ? s / 2 : 0, 1);
+        const int64_t got =
+            ref_conv(src, har, n, 1, C, nwd, synth_get(m->t, "noise_convs.%d.bias", i)->data, ks,
+                     i + 1 < c->n_stages ? s : 1, i + 1 < c->n_stages ? s / 2 : 0, 1);
         g_assert(got == Lout);
         for (int64_t e = 0; e < Lout * C; e++)
             y[e] += src[e];
@@ -558,14 +459,6 @@ static void ref_forward(const model *m, const float *mel, const float *f0, int64
 }
 
 /* ---- checks -------------------------------------------------------------- */
-
-static float *to_float(const double *d, int64_t n)
-{
-    float *f = g_new(float, n);
-    for (int64_t i = 0; i < n; i++)
-        f[i] = (float)d[i];
-    return f;
-}
 
 typedef struct {
     int n_stages;
@@ -617,7 +510,7 @@ static void check_forward(const model *m, rift_vocoder *voc, GRand *r, gboolean 
     const int64_t T = c->T, n = T * m->upp;
     float *mel = g_new(float, N_ITEMS * T * c->n_mels), *f0 = g_new(float, N_ITEMS * T);
     for (int64_t i = 0; i < N_ITEMS * T * c->n_mels; i++)
-        mel[i] = (float)(normal(r) - 1.0);
+        mel[i] = (float)(synth_normal(r) - 1.0);
     for (int64_t t = 0; t < T; t++) {
         f0[t] = t == 1 || t == 3 ? 0.0f : (float)(80.0 + 900.0 * g_rand_double(r));
         f0[T + t] = t > T / 2 ? 0.0f : (float)(100.0 + 500.0 * g_rand_double(r));
@@ -628,7 +521,7 @@ static void check_forward(const model *m, rift_vocoder *voc, GRand *r, gboolean 
     for (int h = 0; h < H; h++)
         rand_ini[h] = (float)g_rand_double(r); /* index 0 is not 0: the engine must zero it */
     if (noise)
-        randn = normals(r, N_ITEMS * n * H, 0.0, 1.0);
+        randn = synth_normals(r, N_ITEMS * n * H, 0.0, 1.0);
 
     captured cap = {.n_stages = c->n_stages};
     rift_vocoder_set_debug(voc, capture, &cap);
@@ -648,8 +541,8 @@ static void check_forward(const model *m, rift_vocoder *voc, GRand *r, gboolean 
             ref_forward(m, mel + b * T * c->n_mels, f0 + b * T, T, in.rand_ini,
                         randn ? randn + b * n * H : NULL, ra + b * n, rh + b * n, rs + b * n * H,
                         b == 0 ? stage : NULL);
-        float *fa = to_float(ra, N_ITEMS * n), *fh = to_float(rh, N_ITEMS * n);
-        float *fs = to_float(rs, N_ITEMS * n * H);
+        float *fa = synth_to_float(ra, N_ITEMS * n), *fh = synth_to_float(rh, N_ITEMS * n);
+        float *fs = synth_to_float(rs, N_ITEMS * n * H);
         char *label = g_strdup_printf("%s: audio", what);
         rift_test_check(label, audio, fa, N_ITEMS * n, 5e-5, 2e-5);
         g_free(label);
@@ -664,7 +557,7 @@ static void check_forward(const model *m, rift_vocoder *voc, GRand *r, gboolean 
         g_free(label);
         for (int i = 0, L = (int)T; i < c->n_stages; i++) {
             L *= (int)c->rates[i];
-            float *fo = to_float(stage[i], L * chan(m, i));
+            float *fo = synth_to_float(stage[i], L * chan(m, i));
             label = g_strdup_printf("%s: stage%d_out", what, i);
             if (rift_test_true(cap.stage_out[i] && cap.stage_n[i] == L * chan(m, i),
                                "%s reported", label))
@@ -721,7 +614,7 @@ static int run_config(const vconfig *c, rift_backend_kind kind)
     rift_backend *be = rift_backend_new(kind, -1, &err);
     rift_vocoder *voc = be ? rift_vocoder_load(dir, be, &err) : NULL;
     if (rift_test_true(voc != NULL, "load %s (%u tensors) by its folder%s%s", c->name,
-                       m->params->len, err ? ": " : "", err ? err->message : "")) {
+                       m->t->list->len, err ? ": " : "", err ? err->message : "")) {
         GRand *r = g_rand_new_with_seed(11 + (guint32)c->C0);
         check_hparams(m, voc);
         check_forward(m, voc, r, TRUE);
