@@ -2,9 +2,11 @@
  * one feature buffer per segment holding the segment's audio, its log-mel
  * spectrogram and its RMS (docs/design.md "Feature buffers", docs/elements.md).
  * The features are computed by the engine (engine/mel.h); this file only
- * handles caps, segments, timestamps, latency and errors.
+ * handles caps, segments (fixed or infer.py's slicer), loudness
+ * normalisation, timestamps, latency and errors.
  * Tested by tests/gst/test-riftmel.c (GstHarness) and
- * tests/gst/test-riftmel-pipeline.c (against the mel fixtures). */
+ * tests/gst/test-riftmel-pipeline.c (against the mel fixtures) and, with
+ * segmentation=slicer, tests/gst/test-e2e.c. */
 
 /**
  * SECTION:element-riftmel
@@ -24,6 +26,15 @@
  * A segment shorter than 512 samples gives T = 0: the buffer still carries
  * the audio, with empty mel and rms.
  *
+ * With #GstRiftMel:segmentation=slicer the audio gathered up to such a point
+ * is cut at its silences as RIFT-SVC's infer.py does: each segment found is
+ * pushed as a feature buffer, each removed stretch of silence as a
+ * GAP-flagged buffer carrying its audio (T = 0, no other feature). With
+ * #GstRiftMel:normalize-loudness (by default with the slicer) each
+ * segment's audio is normalised to #GstRiftMel:target-loudness before its
+ * features are computed, and the original loudness and the gain go into the
+ * GstRiftFeaturesMeta for riftvocoder to restore.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 -v filesrc location=song.flac ! decodebin ! audioconvert ! audioresample ! riftmel ! fakesink silent=false
@@ -40,6 +51,8 @@
 #include "riftfeatures.h"
 
 #include "mel.h"
+#include "loudness.h"
+#include "slicer.h"
 
 #include <gst/audio/audio.h>
 #include <gst/base/gstadapter.h>
@@ -49,6 +62,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_rift_mel_debug);
 #define GST_CAT_DEFAULT gst_rift_mel_debug
 
 #define DEFAULT_MAX_SEGMENT_DURATION (30 * GST_SECOND)
+#define DEFAULT_SEGMENTATION GST_RIFT_MEL_SEGMENTATION_FIXED
+#define DEFAULT_NORMALIZE_LOUDNESS GST_RIFT_MEL_LOUDNESS_AUTO
+#define DEFAULT_TARGET_LOUDNESS (-18.0)
 
 enum
 {
@@ -56,7 +72,56 @@ enum
   PROP_BACKEND,
   PROP_CUDA_DEVICE_ID,
   PROP_MAX_SEGMENT_DURATION,
+  PROP_SEGMENTATION,
+  PROP_SLICER_THRESHOLD,
+  PROP_SLICER_MIN_LENGTH,
+  PROP_SLICER_MIN_INTERVAL,
+  PROP_SLICER_HOP_SIZE,
+  PROP_SLICER_MAX_SIL_KEPT,
+  PROP_NORMALIZE_LOUDNESS,
+  PROP_TARGET_LOUDNESS,
 };
+
+GType
+gst_rift_mel_segmentation_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_RIFT_MEL_SEGMENTATION_FIXED,
+        "Cut only at max-segment-duration, EOS, DISCONT, GAP, caps or segment"
+          " changes", "fixed"},
+    {GST_RIFT_MEL_SEGMENTATION_SLICER,
+        "Cut at silences as RIFT-SVC's infer.py (Slicer); removed silence"
+          " travels as GAP buffers", "slicer"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRiftMelSegmentation", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_rift_mel_loudness_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_RIFT_MEL_LOUDNESS_AUTO,
+        "Normalise with segmentation=slicer (as infer.py), not with fixed",
+        "auto"},
+    {GST_RIFT_MEL_LOUDNESS_ON, "Normalise every segment", "on"},
+    {GST_RIFT_MEL_LOUDNESS_OFF, "Never normalise", "off"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRiftMelLoudness", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
 
 #define SINK_CAPS "audio/x-raw, format=(string)F32LE, rate=(int)44100, " \
     "channels=(int)1, layout=(string)interleaved"
@@ -80,6 +145,10 @@ struct _GstRiftMel
   rift_backend_kind backend_kind;
   gint cuda_device_id;
   GstClockTime max_segment_duration;
+  GstRiftMelSegmentation segmentation;
+  rift_slicer_params slicer;
+  GstRiftMelLoudness normalize_loudness;
+  gdouble target_loudness;
 
   /* engine objects, from READY->PAUSED to PAUSED->READY */
   rift_backend *backend;
@@ -174,6 +243,122 @@ gst_rift_mel_class_init (GstRiftMelClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstRiftMel:segmentation:
+   *
+   * How the audio is cut into segments. `fixed`: a segment ends at
+   * #GstRiftMel:max-segment-duration (and at EOS, DISCONT, GAP, caps or
+   * segment changes). `slicer`: the audio up to such a point is cut at its
+   * silences exactly as RIFT-SVC's infer.py (Slicer, the slicer-*
+   * properties); every segment is pushed as a feature buffer and every
+   * removed stretch of silence as a GAP-flagged buffer carrying its audio
+   * (T = 0, no other feature), so every input sample is accounted for.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_SEGMENTATION,
+      g_param_spec_enum ("segmentation", "Segmentation",
+          "How the audio is cut into segments",
+          GST_TYPE_RIFT_MEL_SEGMENTATION, DEFAULT_SEGMENTATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstRiftMel:slicer-threshold:
+   *
+   * segmentation=slicer: frames whose RMS is below this level (dB) are
+   * silent (infer.py's slicer threshold).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_SLICER_THRESHOLD,
+      g_param_spec_double ("slicer-threshold", "Slicer threshold",
+          "segmentation=slicer: RMS level in dB below which a frame is silent",
+          -200.0, 0.0, -30.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRiftMel:slicer-min-length:
+   *
+   * segmentation=slicer: the shortest segment, in milliseconds.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_SLICER_MIN_LENGTH,
+      g_param_spec_double ("slicer-min-length", "Slicer minimum length",
+          "segmentation=slicer: shortest segment in ms", 0.0, 1e9, 3000.0,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRiftMel:slicer-min-interval:
+   *
+   * segmentation=slicer: the shortest silence that may cut, in
+   * milliseconds.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_SLICER_MIN_INTERVAL,
+      g_param_spec_double ("slicer-min-interval", "Slicer minimum interval",
+          "segmentation=slicer: shortest silence that may cut, in ms", 0.0,
+          1e9, 100.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRiftMel:slicer-hop-size:
+   *
+   * segmentation=slicer: the hop of the slicer's RMS, in milliseconds.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_SLICER_HOP_SIZE,
+      g_param_spec_double ("slicer-hop-size", "Slicer hop size",
+          "segmentation=slicer: hop of the RMS frames in ms", 0.0, 1e9, 10.0,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstRiftMel:slicer-max-sil-kept:
+   *
+   * segmentation=slicer: the most silence kept around a cut, in
+   * milliseconds.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_SLICER_MAX_SIL_KEPT,
+      g_param_spec_double ("slicer-max-sil-kept", "Slicer silence kept",
+          "segmentation=slicer: most silence kept around a cut, in ms", 0.0,
+          1e9, 200.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstRiftMel:normalize-loudness:
+   *
+   * Whether each segment's audio is normalised to
+   * #GstRiftMel:target-loudness (pyloudnorm integrated loudness, 100 ms
+   * blocks; ×0.99/peak when it would clip) before its features are
+   * computed, as infer.py does. The original loudness and the gain go into
+   * the GstRiftFeaturesMeta, where riftvocoder finds them to restore the
+   * loudness. `auto` normalises with segmentation=slicer only, so that
+   * `fixed` keeps computing the features of the audio as it comes.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_NORMALIZE_LOUDNESS,
+      g_param_spec_enum ("normalize-loudness", "Normalise loudness",
+          "Normalise each segment to target-loudness (auto: with"
+          " segmentation=slicer only)", GST_TYPE_RIFT_MEL_LOUDNESS,
+          DEFAULT_NORMALIZE_LOUDNESS, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstRiftMel:target-loudness:
+   *
+   * The loudness segments are normalised to, in LUFS.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_TARGET_LOUDNESS,
+      g_param_spec_double ("target-loudness", "Target loudness",
+          "Loudness segments are normalised to, in LUFS", -70.0, 0.0,
+          DEFAULT_TARGET_LOUDNESS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   src_caps = gst_rift_features_caps_new (OUT_FEATURES, 0);
   gst_element_class_add_pad_template (element_class,
@@ -211,6 +396,10 @@ gst_rift_mel_init (GstRiftMel * self)
   self->backend_kind = GST_RIFT_DEFAULT_BACKEND;
   self->cuda_device_id = GST_RIFT_DEFAULT_CUDA_DEVICE_ID;
   self->max_segment_duration = DEFAULT_MAX_SEGMENT_DURATION;
+  self->segmentation = DEFAULT_SEGMENTATION;
+  self->slicer = rift_slicer_params_default ();
+  self->normalize_loudness = DEFAULT_NORMALIZE_LOUDNESS;
+  self->target_loudness = DEFAULT_TARGET_LOUDNESS;
   self->adapter = gst_adapter_new ();
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
 }
@@ -244,6 +433,30 @@ gst_rift_mel_set_property (GObject * object, guint prop_id,
           self->max_segment_duration != g_value_get_uint64 (value);
       self->max_segment_duration = g_value_get_uint64 (value);
       break;
+    case PROP_SEGMENTATION:
+      self->segmentation = g_value_get_enum (value);
+      break;
+    case PROP_SLICER_THRESHOLD:
+      self->slicer.threshold_db = g_value_get_double (value);
+      break;
+    case PROP_SLICER_MIN_LENGTH:
+      self->slicer.min_length_ms = g_value_get_double (value);
+      break;
+    case PROP_SLICER_MIN_INTERVAL:
+      self->slicer.min_interval_ms = g_value_get_double (value);
+      break;
+    case PROP_SLICER_HOP_SIZE:
+      self->slicer.hop_ms = g_value_get_double (value);
+      break;
+    case PROP_SLICER_MAX_SIL_KEPT:
+      self->slicer.max_sil_kept_ms = g_value_get_double (value);
+      break;
+    case PROP_NORMALIZE_LOUDNESS:
+      self->normalize_loudness = g_value_get_enum (value);
+      break;
+    case PROP_TARGET_LOUDNESS:
+      self->target_loudness = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -272,6 +485,30 @@ gst_rift_mel_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_SEGMENT_DURATION:
       g_value_set_uint64 (value, self->max_segment_duration);
+      break;
+    case PROP_SEGMENTATION:
+      g_value_set_enum (value, self->segmentation);
+      break;
+    case PROP_SLICER_THRESHOLD:
+      g_value_set_double (value, self->slicer.threshold_db);
+      break;
+    case PROP_SLICER_MIN_LENGTH:
+      g_value_set_double (value, self->slicer.min_length_ms);
+      break;
+    case PROP_SLICER_MIN_INTERVAL:
+      g_value_set_double (value, self->slicer.min_interval_ms);
+      break;
+    case PROP_SLICER_HOP_SIZE:
+      g_value_set_double (value, self->slicer.hop_ms);
+      break;
+    case PROP_SLICER_MAX_SIL_KEPT:
+      g_value_set_double (value, self->slicer.max_sil_kept_ms);
+      break;
+    case PROP_NORMALIZE_LOUDNESS:
+      g_value_set_enum (value, self->normalize_loudness);
+      break;
+    case PROP_TARGET_LOUDNESS:
+      g_value_set_double (value, self->target_loudness);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -311,47 +548,81 @@ samples_to_time (guint64 k)
   return gst_util_uint64_scale_round (k, GST_SECOND, GST_RIFT_RATE);
 }
 
-/* Computes the features of the open segment and pushes its buffer. Nothing
- * happens when the segment is empty. */
-static GstFlowReturn
-gst_rift_mel_close_segment (GstRiftMel * self)
+/* Normalises x [n] in place to `target` LUFS as infer.py: gain =
+ * 10^((target - L)/20) (1 for digital silence), then ×0.99/peak when the
+ * peak exceeds 1. *lufs gets L, the return value the whole gain applied. */
+static gdouble
+normalize_loudness (gfloat * x, guint64 n, gdouble target, gdouble * lufs)
 {
-  gsize nbytes = gst_adapter_available (self->adapter);
-  guint64 n = nbytes / sizeof (gfloat), T, k;
+  gdouble L = rift_loudness_lufs (x, (int64_t) n, GST_RIFT_RATE);
+  gdouble gain = rift_loudness_gain (L, target), peak = 0.0;
+  guint64 i;
+
+  *lufs = L;
+  for (i = 0; i < n; i++) {
+    x[i] = (gfloat) (x[i] * gain);
+    peak = MAX (peak, fabs (x[i]));
+  }
+  if (peak > 1.0) {
+    gdouble s = 0.99 / peak;
+
+    for (i = 0; i < n; i++)
+      x[i] = (gfloat) (x[i] * s);
+    gain *= s;
+  }
+  return gain;
+}
+
+/* Pushes one piece of the open segment: `audio` [n] (transfer full), the
+ * samples from stream index `start`. A GAP piece (removed silence) carries
+ * its audio only, with T = 0; any other gets its features, computed from
+ * its loudness-normalised audio when `normalize`. */
+static GstFlowReturn
+gst_rift_mel_push_piece (GstRiftMel * self, gfloat * audio, guint64 start,
+    guint64 n, gboolean gap, gboolean discont, gboolean normalize,
+    gdouble target)
+{
+  const gsize nbytes = n * sizeof (gfloat);
+  guint64 T = 0, k;
   GstBuffer *out;
+  GstRiftFeaturesMeta *meta;
   GstMemory *mel_mem, *rms_mem;
   GstMapInfo mel_map, rms_map;
-  gfloat *audio;
   GError *err = NULL;
-  gboolean ok;
+  gboolean ok = TRUE;
 
-  if (n == 0)
-    return GST_FLOW_OK;
-
-  T = rift_mel_n_frames (self->mel, n);
-  audio = gst_adapter_take (self->adapter, nbytes);
   out = gst_buffer_new ();
-  gst_buffer_add_rift_features_meta (out, n);
-
-  mel_mem = gst_allocator_alloc (NULL, T * GST_RIFT_N_MELS * sizeof (gfloat),
-      NULL);
-  rms_mem = gst_allocator_alloc (NULL, T * sizeof (gfloat), NULL);
-  gst_memory_map (mel_mem, &mel_map, GST_MAP_WRITE);
-  gst_memory_map (rms_mem, &rms_map, GST_MAP_WRITE);
-  ok = rift_mel_compute (self->mel, audio, n, (gfloat *) mel_map.data,
-      (gfloat *) rms_map.data, &err);
-  gst_memory_unmap (mel_mem, &mel_map);
-  gst_memory_unmap (rms_mem, &rms_map);
+  meta = gst_buffer_add_rift_features_meta (out, n);
+  if (!gap) {
+    if (normalize)
+      meta->gain = normalize_loudness (audio, n, target, &meta->original_lufs);
+    T = rift_mel_n_frames (self->mel, n);
+    mel_mem = gst_allocator_alloc (NULL,
+        T * GST_RIFT_N_MELS * sizeof (gfloat), NULL);
+    rms_mem = gst_allocator_alloc (NULL, T * sizeof (gfloat), NULL);
+    gst_memory_map (mel_mem, &mel_map, GST_MAP_WRITE);
+    gst_memory_map (rms_mem, &rms_map, GST_MAP_WRITE);
+    ok = rift_mel_compute (self->mel, audio, n, (gfloat *) mel_map.data,
+        (gfloat *) rms_map.data, &err);
+    gst_memory_unmap (mel_mem, &mel_map);
+    gst_memory_unmap (rms_mem, &rms_map);
+  } else {
+    meta->n_frames = 0;
+  }
 
   /* memory 0 is the audio, so that every later element finds it there */
   gst_rift_features_add (out, GST_RIFT_FEATURE_AUDIO,
       gst_memory_new_wrapped (0, audio, nbytes, 0, nbytes, audio, g_free),
       RIFT_F32, n, 1);
-  gst_rift_features_add (out, GST_RIFT_FEATURE_MEL, mel_mem, RIFT_F32, T,
-      GST_RIFT_N_MELS);
-  gst_rift_features_add (out, GST_RIFT_FEATURE_RMS, rms_mem, RIFT_F32, T, 1);
+  if (!gap) {
+    gst_rift_features_add (out, GST_RIFT_FEATURE_MEL, mel_mem, RIFT_F32, T,
+        GST_RIFT_N_MELS);
+    gst_rift_features_add (out, GST_RIFT_FEATURE_RMS, rms_mem, RIFT_F32, T, 1);
+  } else {
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_GAP);
+  }
 
-  k = self->seg_start - self->seg_anchor_sample;
+  k = start - self->seg_anchor_sample;
   if (GST_CLOCK_TIME_IS_VALID (self->seg_anchor_pts)) {
     GST_BUFFER_PTS (out) = self->seg_anchor_pts + samples_to_time (k);
     /* end minus start, so that consecutive segments abut exactly */
@@ -359,24 +630,93 @@ gst_rift_mel_close_segment (GstRiftMel * self)
   } else {
     GST_BUFFER_DURATION (out) = samples_to_time (n);
   }
-  GST_BUFFER_OFFSET (out) = self->seg_start;
-  GST_BUFFER_OFFSET_END (out) = self->seg_start + n;
-  if (self->seg_discont)
+  GST_BUFFER_OFFSET (out) = start;
+  GST_BUFFER_OFFSET_END (out) = start + n;
+  if (discont)
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
 
   if (!ok) {
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("%s", err->message),
         ("segment of %" G_GUINT64_FORMAT " samples at %" GST_TIME_FORMAT
             " (stream sample %" G_GUINT64_FORMAT ")", n,
-            GST_TIME_ARGS (GST_BUFFER_PTS (out)), self->seg_start));
+            GST_TIME_ARGS (GST_BUFFER_PTS (out)), start));
     g_error_free (err);
     gst_buffer_unref (out);
     return GST_FLOW_ERROR;
   }
 
-  GST_LOG_OBJECT (self, "segment: %" G_GUINT64_FORMAT " samples, T=%"
-      G_GUINT64_FORMAT ", %" GST_PTR_FORMAT, n, T, out);
+  GST_LOG_OBJECT (self, "%s: %" G_GUINT64_FORMAT " samples, T=%"
+      G_GUINT64_FORMAT ", loudness %.3f LUFS, gain %g, %" GST_PTR_FORMAT,
+      gap ? "removed silence" : "segment", n, T, meta->original_lufs,
+      meta->gain, out);
   return gst_pad_push (self->srcpad, out);
+}
+
+/* Computes the features of the open segment and pushes its buffer; with
+ * segmentation=slicer, slices it first and pushes its segments and the
+ * silence between them (GAP) in order. Nothing happens when the segment is
+ * empty. */
+static GstFlowReturn
+gst_rift_mel_close_segment (GstRiftMel * self)
+{
+  gsize nbytes = gst_adapter_available (self->adapter);
+  guint64 n = nbytes / sizeof (gfloat), pos = 0;
+  GstRiftMelSegmentation segmentation;
+  GstRiftMelLoudness loudness;
+  rift_slicer_params slicer;
+  gdouble target;
+  gboolean normalize, discont = self->seg_discont;
+  GstFlowReturn ret = GST_FLOW_OK;
+  rift_span *spans;
+  gfloat *audio;
+  int n_spans = 0, i;
+
+  if (n == 0)
+    return GST_FLOW_OK;
+
+  GST_OBJECT_LOCK (self);
+  segmentation = self->segmentation;
+  loudness = self->normalize_loudness;
+  slicer = self->slicer;
+  target = self->target_loudness;
+  GST_OBJECT_UNLOCK (self);
+  normalize = loudness == GST_RIFT_MEL_LOUDNESS_ON
+      || (loudness == GST_RIFT_MEL_LOUDNESS_AUTO
+      && segmentation == GST_RIFT_MEL_SEGMENTATION_SLICER);
+
+  audio = gst_adapter_take (self->adapter, nbytes);
+  if (segmentation != GST_RIFT_MEL_SEGMENTATION_SLICER)
+    return gst_rift_mel_push_piece (self, audio, self->seg_start, n, FALSE,
+        discont, normalize, target);
+
+  spans = rift_slice (&slicer, GST_RIFT_RATE, audio, (int64_t) n, &n_spans);
+  GST_DEBUG_OBJECT (self, "%" G_GUINT64_FORMAT " samples from stream sample %"
+      G_GUINT64_FORMAT ": %d segments", n, self->seg_start, n_spans);
+  for (i = 0; i <= n_spans && ret == GST_FLOW_OK; i++) {
+    /* the silence before span i (or after the last), then span i */
+    guint64 s = i < n_spans ? (guint64) CLAMP (spans[i].start, 0, (gint64) n)
+        : n;
+    guint64 e = i < n_spans ? MIN (s + (guint64) MAX (spans[i].length, 0), n)
+        : n;
+
+    if (s > pos) {
+      ret = gst_rift_mel_push_piece (self,
+          g_memdup2 (audio + pos, (s - pos) * sizeof (gfloat)),
+          self->seg_start + pos, s - pos, TRUE, discont, FALSE, target);
+      discont = FALSE;
+      pos = s;
+    }
+    if (ret == GST_FLOW_OK && e > s) {
+      ret = gst_rift_mel_push_piece (self,
+          g_memdup2 (audio + s, (e - s) * sizeof (gfloat)),
+          self->seg_start + s, e - s, FALSE, discont, normalize, target);
+      discont = FALSE;
+      pos = e;
+    }
+  }
+  g_free (spans);
+  g_free (audio);
+  return ret;
 }
 
 static guint64
@@ -677,12 +1017,27 @@ gst_rift_mel_start (GstRiftMel * self)
   rift_backend_kind kind;
   gint device;
   rift_mel_params params = rift_mel_params_default ();
+  rift_slicer_params slicer;
+  GstRiftMelSegmentation segmentation;
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
   kind = self->backend_kind;
   device = self->cuda_device_id;
+  slicer = self->slicer;
+  segmentation = self->segmentation;
   GST_OBJECT_UNLOCK (self);
+
+  if (segmentation == GST_RIFT_MEL_SEGMENTATION_SLICER
+      && !rift_slicer_params_check (&slicer, &err)) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("%s", err->message),
+        ("slicer-threshold=%g slicer-min-length=%g slicer-min-interval=%g"
+            " slicer-hop-size=%g slicer-max-sil-kept=%g", slicer.threshold_db,
+            slicer.min_length_ms, slicer.min_interval_ms, slicer.hop_ms,
+            slicer.max_sil_kept_ms));
+    g_error_free (err);
+    return FALSE;
+  }
 
   self->backend = gst_rift_backend_ensure (GST_ELEMENT (self), kind, device,
       &err);

@@ -4,8 +4,8 @@
  * segment's timestamps (docs/design.md "Feature buffers", docs/elements.md,
  * docs/vocoder.md). The forward is the engine's (engine/models/vocoder.h);
  * this file only handles caps, noise, padding, properties, latency and
- * errors. Fades, loudness restore and batching (docs/design.md "The whole
- * conversion") are not here yet.
+ * errors, loudness restore and infer.py's fades (docs/design.md "The whole
+ * conversion"). Batching is not here yet.
  * Tested by tests/gst/test-riftvocoder.c (GstHarness, against the vocoder
  * fixture and direct rift_vocoder_forward calls, and the whole chain in a
  * pipeline). */
@@ -25,7 +25,17 @@
  * the output has exactly as many samples as the input and lines up with it.
  *
  * A segment buffer flagged GAP (removed silence) becomes n zero samples
- * flagged GAP. The source's random start phases and excitation noise come
+ * flagged GAP.
+ *
+ * When riftmel normalised the segment's loudness (its GstRiftFeaturesMeta
+ * holds a finite original loudness) and #GstRiftVocoder:restore-loudness is
+ * on, the n samples are brought back to that loudness (×0.99/peak when they
+ * would clip), as infer.py's generate_audio. Then infer.py's fades of
+ * #GstRiftVocoder:fade-duration: a half-Hann fade-in on every segment after
+ * the first, a linear fade-out on every segment before the last. Whether a
+ * segment is the last is only known when the next segment buffer (or EOS)
+ * arrives, so with fades on each segment is held until then, and the GAP
+ * buffers and events that follow it wait behind it. The source's random start phases and excitation noise come
  * from #GstRiftVocoder:seed and the segment's number in the stream
  * (gst/riftnoise.h); #GstRiftVocoder:noise-scale=0 makes them zero.
  *
@@ -42,7 +52,10 @@
 #include "riftnoise.h"
 
 #include "vocoder.h"
+#include "loudness.h"
+#include "assembly.h"
 
+#include <math.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_rift_vocoder_debug);
@@ -53,6 +66,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_rift_vocoder_debug);
 #define DEFAULT_NOISE_SCALE 1.0f
 #define DEFAULT_BACKEND RIFT_BACKEND_AUTO
 #define DEFAULT_CUDA_DEVICE_ID -1
+#define DEFAULT_RESTORE_LOUDNESS TRUE
+#define DEFAULT_FADE_DURATION 20.0
 
 enum
 {
@@ -62,6 +77,8 @@ enum
   PROP_NOISE_SCALE,
   PROP_BACKEND,
   PROP_CUDA_DEVICE_ID,
+  PROP_RESTORE_LOUDNESS,
+  PROP_FADE_DURATION,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -93,6 +110,8 @@ struct _GstRiftVocoder
   gfloat noise_scale;
   rift_backend_kind backend_kind;
   gint cuda_device_id;
+  gboolean restore_loudness;
+  gdouble fade_duration;        /* ms */
 
   /* latency, under the object lock */
   gboolean live;                /* upstream said so in the last LATENCY query */
@@ -107,6 +126,11 @@ struct _GstRiftVocoder
   /* streaming state (streaming thread) */
   guint64 next_index;           /* number of the next segment since start,
                                  * STREAM_START or FLUSH_STOP: its noise stream */
+  gboolean had_segment;         /* a (non-GAP) segment came out since then:
+                                 * the next one fades in */
+  GstBuffer *pending;           /* the last segment's output, waiting for its
+                                 * fade-out to be decided */
+  GQueue held;                  /* GAP outputs and events behind `pending` */
 };
 
 #define gst_rift_vocoder_parent_class parent_class
@@ -233,6 +257,39 @@ gst_rift_vocoder_class_init (GstRiftVocoderClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstRiftVocoder:restore-loudness:
+   *
+   * Bring each segment back to the loudness it had before riftmel
+   * normalised it (the original loudness in its GstRiftFeaturesMeta), as
+   * infer.py. Segments riftmel did not normalise are left as they are.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_RESTORE_LOUDNESS,
+      g_param_spec_boolean ("restore-loudness", "Restore loudness",
+          "Bring each segment back to its loudness before riftmel normalised"
+          " it", DEFAULT_RESTORE_LOUDNESS, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstRiftVocoder:fade-duration:
+   *
+   * infer.py's fades, in milliseconds: a half-Hann fade-in at the start of
+   * every segment but the first and a linear fade-out at the end of every
+   * segment but the last (GAP buffers do not count). With fades on, each
+   * segment is held until the next segment or EOS. 0 switches them off
+   * (and the holding).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_FADE_DURATION,
+      g_param_spec_double ("fade-duration", "Fade duration",
+          "Fade-in/fade-out between segments in ms, as infer.py (0 = none;"
+          " otherwise each segment waits for the next or EOS)", 0.0, 10000.0,
+          DEFAULT_FADE_DURATION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
@@ -271,6 +328,9 @@ gst_rift_vocoder_init (GstRiftVocoder * self)
   self->noise_scale = DEFAULT_NOISE_SCALE;
   self->backend_kind = DEFAULT_BACKEND;
   self->cuda_device_id = DEFAULT_CUDA_DEVICE_ID;
+  self->restore_loudness = DEFAULT_RESTORE_LOUDNESS;
+  self->fade_duration = DEFAULT_FADE_DURATION;
+  g_queue_init (&self->held);
 }
 
 static void
@@ -306,6 +366,12 @@ gst_rift_vocoder_set_property (GObject * object, guint prop_id,
     case PROP_CUDA_DEVICE_ID:
       self->cuda_device_id = g_value_get_int (value);
       break;
+    case PROP_RESTORE_LOUDNESS:
+      self->restore_loudness = g_value_get_boolean (value);
+      break;
+    case PROP_FADE_DURATION:
+      self->fade_duration = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -335,6 +401,12 @@ gst_rift_vocoder_get_property (GObject * object, guint prop_id,
       break;
     case PROP_CUDA_DEVICE_ID:
       g_value_set_int (value, self->cuda_device_id);
+      break;
+    case PROP_RESTORE_LOUDNESS:
+      g_value_set_boolean (value, self->restore_loudness);
+      break;
+    case PROP_FADE_DURATION:
+      g_value_set_double (value, self->fade_duration);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -486,6 +558,79 @@ gst_rift_vocoder_compute (GstRiftVocoder * self, GstBuffer * buffer,
   return ok;
 }
 
+/* infer.py's generate_audio: y [n] back to `lufs` (measured on the padded
+ * output), ×0.99/peak when it would clip. */
+static void
+restore_loudness (gfloat * y, gint64 n, gdouble lufs)
+{
+  gdouble out_lufs = rift_loudness_lufs (y, n, GST_RIFT_RATE);
+  gdouble gain = rift_loudness_gain (out_lufs, lufs), peak = 0.0;
+  gint64 i;
+
+  for (i = 0; i < n; i++)
+    peak = MAX (peak, fabs (y[i] * gain));
+  if (peak > 1.0)
+    gain *= 0.99 / peak;
+  for (i = 0; i < n; i++)
+    y[i] = (gfloat) (y[i] * gain);
+}
+
+/* Applies infer.py's fade-in or fade-out of `fade` samples to `buffer`
+ * (writable audio). */
+static void
+fade_buffer (GstBuffer * buffer, gint64 fade, gboolean in, gboolean out)
+{
+  GstMapInfo map;
+
+  if (fade <= 0 || gst_buffer_get_size (buffer) == 0)
+    return;
+  gst_buffer_map (buffer, &map, GST_MAP_READWRITE);
+  rift_fade_segment ((gfloat *) map.data, map.size / sizeof (gfloat), fade,
+      in, out);
+  gst_buffer_unmap (buffer, &map);
+}
+
+static gint64
+gst_rift_vocoder_fade_samples (GstRiftVocoder * self)
+{
+  gdouble ms;
+
+  GST_OBJECT_LOCK (self);
+  ms = self->fade_duration;
+  GST_OBJECT_UNLOCK (self);
+  return rift_fade_samples (ms, GST_RIFT_RATE);
+}
+
+/* Pushes the held segment (as it is: its fade-out, if any, is applied by
+ * the caller) and whatever waited behind it, in order. */
+static GstFlowReturn
+gst_rift_vocoder_drain (GstRiftVocoder * self)
+{
+  GstFlowReturn ret = GST_FLOW_OK, r;
+  gpointer obj;
+
+  if (self->pending)
+    ret = gst_pad_push (self->srcpad, g_steal_pointer (&self->pending));
+  while ((obj = g_queue_pop_head (&self->held))) {
+    if (GST_IS_BUFFER (obj)) {
+      r = gst_pad_push (self->srcpad, GST_BUFFER (obj));
+      if (ret == GST_FLOW_OK)
+        ret = r;
+    } else {
+      gst_pad_push_event (self->srcpad, GST_EVENT (obj));
+    }
+  }
+  return ret;
+}
+
+static void
+gst_rift_vocoder_clear_held (GstRiftVocoder * self)
+{
+  gst_clear_buffer (&self->pending);
+  g_queue_clear_full (&self->held, (GDestroyNotify) gst_mini_object_unref);
+  self->had_segment = FALSE;
+}
+
 static GstFlowReturn
 gst_rift_vocoder_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
 {
@@ -495,8 +640,9 @@ gst_rift_vocoder_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   GstMapInfo map;
   GError *err = NULL;
   guint64 index, n;
-  gint64 T, start, elapsed = 0;
-  gboolean gap, ok = TRUE, post_latency = FALSE;
+  gint64 T, start, elapsed = 0, fade;
+  gboolean gap, ok = TRUE, post_latency = FALSE, restore;
+  GstFlowReturn ret = GST_FLOW_OK;
 
   if (G_UNLIKELY (!gst_pad_has_current_caps (pad))) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
@@ -545,6 +691,11 @@ gst_rift_vocoder_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
       ok = gst_rift_vocoder_compute (self, buffer, index,
           (gfloat *) map.data, &err);
       elapsed = g_get_monotonic_time () - start;
+      GST_OBJECT_LOCK (self);
+      restore = self->restore_loudness;
+      GST_OBJECT_UNLOCK (self);
+      if (ok && restore && isfinite (meta->original_lufs))
+        restore_loudness ((gfloat *) map.data, n, meta->original_lufs);
     }
     gst_buffer_unmap (out, &map);
   }
@@ -582,6 +733,32 @@ gst_rift_vocoder_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   gst_buffer_copy_into (out, buffer, GST_BUFFER_COPY_FLAGS |
       GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
   gst_buffer_unref (buffer);
+
+  /* infer.py's fades: removed silence waits behind a held segment */
+  if (gap) {
+    if (self->pending) {
+      g_queue_push_tail (&self->held, out);
+      return GST_FLOW_OK;
+    }
+    return gst_pad_push (self->srcpad, out);
+  }
+  fade = gst_rift_vocoder_fade_samples (self);
+  if (self->had_segment)
+    fade_buffer (out, fade, TRUE, FALSE);
+  if (self->pending) {
+    /* another segment follows the held one: it fades out */
+    fade_buffer (self->pending, fade, FALSE, TRUE);
+    ret = gst_rift_vocoder_drain (self);
+  }
+  self->had_segment = TRUE;
+  if (fade > 0) {
+    self->pending = out;
+    return ret;
+  }
+  if (ret != GST_FLOW_OK) {
+    gst_buffer_unref (out);
+    return ret;
+  }
   return gst_pad_push (self->srcpad, out);
 }
 
@@ -632,12 +809,25 @@ gst_rift_vocoder_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
             " TIME", gst_format_get_name (segment->format));
       break;
     }
+    case GST_EVENT_EOS:
     case GST_EVENT_STREAM_START:
+      /* the held segment was the last of its stream: no fade-out */
+      gst_rift_vocoder_drain (self);
+      self->had_segment = FALSE;
+      if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START)
+        self->next_index = 0;
+      return gst_pad_event_default (pad, parent, event);
     case GST_EVENT_FLUSH_STOP:
+      gst_rift_vocoder_clear_held (self);
       self->next_index = 0;
       break;
     default:
       break;
+  }
+  /* serialized events stay in order behind a held segment */
+  if (self->pending && GST_EVENT_IS_SERIALIZED (event)) {
+    g_queue_push_tail (&self->held, event);
+    return TRUE;
   }
   return gst_pad_event_default (pad, parent, event);
 }
@@ -775,6 +965,7 @@ gst_rift_vocoder_start (GstRiftVocoder * self)
       hp->n_stages, hp->n_harmonics, rift_backend_describe (self->backend));
 
   self->next_index = 0;
+  gst_rift_vocoder_clear_held (self);
   GST_OBJECT_LOCK (self);
   self->live = FALSE;
   self->processing = 0;
@@ -786,6 +977,7 @@ gst_rift_vocoder_start (GstRiftVocoder * self)
 static void
 gst_rift_vocoder_stop (GstRiftVocoder * self)
 {
+  gst_rift_vocoder_clear_held (self);
   g_clear_pointer (&self->vocoder, rift_vocoder_free);
   g_clear_pointer (&self->backend, rift_backend_unref);
   g_clear_pointer (&self->loaded_model, g_free);

@@ -7,6 +7,7 @@
  * whichever copy comes first registers them for both. */
 #include "riftfeatures.h"
 
+#include <math.h>
 #include <string.h>
 
 static const struct
@@ -208,6 +209,8 @@ gst_rift_features_meta_init (GstMeta * meta, gpointer params,
   fmeta->hop = GST_RIFT_HOP;
   fmeta->n_samples = 0;
   fmeta->n_frames = 0;
+  fmeta->original_lufs = NAN;
+  fmeta->gain = 1.0;
   for (k = 0; k < GST_RIFT_N_FEATURES; k++) {
     fmeta->features[k].memory = -1;
     fmeta->features[k].dtype = RIFT_F32;
@@ -239,6 +242,8 @@ gst_rift_features_meta_transform (GstBuffer * dest, GstMeta * meta,
   dst->n_samples = src->n_samples;
   dst->n_frames = src->n_frames;
   memcpy (dst->features, src->features, sizeof (src->features));
+  dst->original_lufs = src->original_lufs;
+  dst->gain = src->gain;
   return TRUE;
 }
 

@@ -93,6 +93,12 @@ typedef struct
   guint64 n_samples;            /* n: the segment's length in samples */
   guint64 n_frames;             /* T = n / hop */
   GstRiftFeatureInfo features[GST_RIFT_N_FEATURES];
+  /* loudness normalisation by riftmel (docs/design.md "The whole
+   * conversion"): the segment's integrated loudness before it, in LUFS
+   * (NaN: not measured, i.e. not normalised; -inf: digital silence), and
+   * the gain its audio was multiplied by (1 when not normalised) */
+  gdouble original_lufs;
+  gdouble gain;
 } GstRiftFeaturesMeta;
 
 GType gst_rift_features_meta_api_get_type (void);

@@ -22,6 +22,8 @@
 
 #include "vocoder.h"
 #include "weights.h"
+#include "assembly.h"
+#include "loudness.h"
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -249,8 +251,8 @@ reference (const Seg * s, guint64 seed, guint64 index, gfloat scale)
 
 /* ---- the element ---- */
 
-/* riftvocoder on the CPU backend with the fixture model and the given
- * properties (NULL-terminated name/value pairs; floats as doubles), with a
+/* riftvocoder on the CPU backend with the fixture model, fade-duration 0
+ * and the given properties (NULL-terminated name/value pairs; floats as doubles), with a
  * bus to read its errors from (*bus gets a ref when bus is not NULL). */
 static GstElement *
 make_vocoder (GstBus ** bus, const gchar * first_property, ...)
@@ -262,7 +264,10 @@ make_vocoder (GstBus ** bus, const gchar * first_property, ...)
 
   fail_unless (e != NULL, "riftvocoder is not registered (GST_PLUGIN_PATH?)");
   gst_util_set_object_arg (G_OBJECT (e), "backend", "cpu");
-  g_object_set (e, "model", model, NULL);
+  /* no fades (they hold each segment until the next one, and change its
+   * edges): the cases compare single segments with the engine; fades and
+   * loudness restore have their own cases */
+  g_object_set (e, "model", model, "fade-duration", 0.0, NULL);
   g_free (model);
   va_start (args, first_property);
   if (first_property)
@@ -660,6 +665,110 @@ GST_START_TEST (test_gap)
   gst_buffer_unref (out);
   fail_unless (pop_error (bus) == NULL);
 
+  teardown (h, bus);
+  g_free (want);
+  seg_free (s);
+}
+
+GST_END_TEST;
+
+/* The direct vocoding of `s` (noise 0) padded to n, with infer.py's fades
+ * of 20 ms (882 samples). */
+static gfloat *
+faded_reference (const Seg * s, gboolean in, gboolean out)
+{
+  gfloat *want = reference (s, 0, 0, 0.0f);
+  gfloat *y = g_new0 (gfloat, s->n);
+
+  memcpy (y, want, MIN ((gint64) s->n, s->T * HOP) * sizeof (gfloat));
+  rift_fade_segment (y, s->n, 882, in, out);
+  g_free (want);
+  return y;
+}
+
+/* fade-duration 20 (the default): each segment waits until the next one (or
+ * EOS) decides its fade-out; the GAP buffer after it waits behind it; the
+ * first segment fades out only, the last fades in only (infer.py). */
+GST_START_TEST (test_fades)
+{
+  Seg *a = seg_from_fixture (0, 40, 5), *b = seg_from_fixture (20, 60, 7);
+  gfloat *want_a = faded_reference (a, FALSE, TRUE);
+  gfloat *want_b = faded_reference (b, TRUE, FALSE);
+  GstClockTime pts_gap = gst_util_uint64_scale_round (a->n, GST_SECOND,
+      GST_RIFT_RATE), pts_b = gst_util_uint64_scale_round (a->n + 1000,
+      GST_SECOND, GST_RIFT_RATE);
+  GstBus *bus;
+  GstHarness *h = start (make_vocoder (&bus, "noise-scale", 0.0f,
+          "fade-duration", 20.0, NULL));
+  GstBuffer *out;
+
+  fail_unless_equals_int (gst_harness_push (h, seg_buffer (a, 0, 0, FALSE)),
+      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  fail_unless_equals_int (gst_harness_push (h, gap_buffer (1000, pts_gap,
+              a->n)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  fail_unless_equals_int (gst_harness_push (h, seg_buffer (b, pts_b,
+              a->n + 1000, FALSE)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 2);
+
+  out = gst_harness_pull (h);
+  check_timing (out, a->n, 0, 0, FALSE, FALSE);
+  check_audio (out, want_a, a->n);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (h);
+  check_timing (out, 1000, pts_gap, a->n, FALSE, TRUE);
+  fail_unless (buffer_is_zero (out));
+  gst_buffer_unref (out);
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  out = gst_harness_pull (h);
+  check_timing (out, b->n, pts_b, a->n + 1000, FALSE, FALSE);
+  check_audio (out, want_b, b->n);
+  gst_buffer_unref (out);
+  fail_unless (pop_error (bus) == NULL);
+
+  teardown (h, bus);
+  g_free (want_a);
+  g_free (want_b);
+  seg_free (a);
+  seg_free (b);
+}
+
+GST_END_TEST;
+
+/* A segment whose meta holds an original loudness comes out at that
+ * loudness (infer.py's generate_audio), unless restore-loudness is off. */
+GST_START_TEST (test_restore_loudness)
+{
+  Seg *s = seg_from_fixture (0, 60, 5);
+  gfloat *want = reference (s, 0, 0, 0.0f);
+  GstBus *bus;
+  GstHarness *h = start (make_vocoder (&bus, "noise-scale", 0.0f, NULL));
+  GstBuffer *in, *out;
+  GstMapInfo map;
+  gdouble lufs;
+  gint round;
+
+  for (round = 0; round < 2; round++) {
+    if (round == 1)
+      g_object_set (h->element, "restore-loudness", FALSE, NULL);
+    in = seg_buffer (s, 0, 0, FALSE);
+    gst_buffer_get_rift_features_meta (in)->original_lufs = -30.0;
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    if (round == 1) {
+      check_audio (out, want, s->T * HOP);
+    } else {
+      fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+      lufs = rift_loudness_lufs ((const gfloat *) map.data,
+          map.size / sizeof (gfloat), GST_RIFT_RATE);
+      gst_buffer_unmap (out, &map);
+      fail_unless (fabs (lufs + 30.0) < 1e-4, "loudness %.6f LUFS", lufs);
+    }
+    gst_buffer_unref (out);
+  }
+  fail_unless (pop_error (bus) == NULL);
   teardown (h, bus);
   g_free (want);
   seg_free (s);
@@ -1265,6 +1374,8 @@ riftvocoder_suite (void)
   ADD_TEST (tc, test_trimmed);
   ADD_TEST (tc, test_seeded_noise);
   ADD_TEST (tc, test_gap);
+  ADD_TEST (tc, test_fades);
+  ADD_TEST (tc, test_restore_loudness);
   ADD_TEST (tc, test_zero_frames);
   ADD_TEST (tc, test_timestamps);
   ADD_TEST (tc, test_flush_restarts);
