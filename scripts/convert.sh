@@ -14,9 +14,10 @@
 #   RIFT_CONTENTVEC=pretrained/content-vec-best \
 #   RIFT_VOCODER=pretrained/nsf_hifigan_44.1k_hop512_128bin_2024.02/model.ckpt \
 #   scripts/convert.sh in.wav out.wav
-# Not yet in this chain (docs/design.md): infer.py's slicer, loudness
-# normalisation and restore, and the fades between segments; segments are
-# cut every 30 s instead.
+# Like infer.py, riftmel cuts at silences and normalises each segment's
+# loudness, riftvocoder restores it and fades the segments back together
+# (docs/design.md). Each 30 s of input is sliced on its own, so a segment
+# never grows past that.
 set -euo pipefail
 root=$(realpath "$(dirname "$0")/..")
 fx=$root/tests/fixtures
@@ -36,7 +37,7 @@ build=$(realpath "${BUILD_DIR:-build}")
   echo "note: using the tiny random-weight test models: the output is not a voice (set RIFT_DIT etc. for real ones)"
 GST_PLUGIN_PATH="$build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}" gst-launch-1.0 -q \
   filesrc location="$in" ! decodebin ! audioconvert ! audioresample ! \
-  riftmel ! riftf0 model="$rmvpe" ! riftcvec model="$contentvec" ! \
+  riftmel segmentation=slicer ! riftf0 model="$rmvpe" ! riftcvec model="$contentvec" ! \
   riftdit model="$dit" speaker="$speaker" ! riftvocoder model="$vocoder" ! \
   audioconvert ! wavenc ! filesink location="$out"
 echo "wrote $out"
