@@ -7,6 +7,7 @@
 #include "gstriftdit.h"
 #include "gstriftf0.h"
 #include "gstriftmel.h"
+#include "gstriftsvc.h"
 #include "gstriftvocoder.h"
 
 #include <gst/gst.h>
@@ -21,6 +22,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (riftcvec, plugin);
   ret |= GST_ELEMENT_REGISTER (riftdit, plugin);
   ret |= GST_ELEMENT_REGISTER (riftvocoder, plugin);
+  ret |= GST_ELEMENT_REGISTER (riftsvc, plugin);
   return ret;
 }
 

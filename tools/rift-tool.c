@@ -3,6 +3,7 @@
  *   rift-tool inspect FILE|DIR
  *   rift-tool run STAGE [--model PATH] --in CASE.safetensors --out OUT.safetensors
  *                 [--backend auto|cpu|cuda] [--PARAM VALUE ...]
+ *   rift-tool infer --model PATH --input FILE --output OUT.wav [--speaker NAME] [--OPTION VALUE ...]
  *
  * The interface is documented (and kept stable) in docs/rift-tool.md. */
 #include "rift-config.h"
@@ -20,6 +21,7 @@ static const struct {
     {"inspect", rift_cmd_inspect, "list a model file's tensors and metadata"},
     {"run", rift_cmd_run, "run one stage on a case file (safetensors in, safetensors out)"},
     {"bench", rift_cmd_bench, "time a stage at real model sizes against this machine's sgemm peak"},
+    {"infer", rift_cmd_infer, "convert a singing voice as upstream's infer.py (the riftsvc element)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,329 @@
+/* test-riftsvc.c — the riftsvc bin and `rift-tool infer` against the
+ * end-to-end reference (tests/fixtures/e2e/README.md, case1: speaker bob,
+ * 8 steps, batch 1, noise zero) on tests/fixtures/audio/phrases_44k.wav with
+ * the tiny fixture models.
+ *
+ * Cases (the first argument):
+ *   launch  filesrc ! wavparse ! riftsvc model=... speaker=bob infer-steps=8
+ *           rmvpe=... contentvec=... vocoder=... noise-scale=0 ! appsink
+ *           from a launch line: exactly 299880 samples, against output_audio
+ *           with rel-L2 <= 2e-3, max-abs <= 3e-3.
+ *   infer   $RIFT_TOOL infer with case1's options, --pretrained pointing
+ *           nowhere and explicit --rmvpe/--contentvec/--vocoder, as a
+ *           separate process: exit 0, a 44.1 kHz mono float WAV compared
+ *           the same way.
+ *   errors  rift-tool infer with an unknown speaker: exit 1 and a message
+ *           listing alice, bob and carol; with a missing model file: exit 1
+ *           and a message naming the file; without the pretrained models:
+ *           a message naming the default vocoder path; and the bin's
+ *           properties reach its children.
+ *
+ * wavparse (or, for rift-tool, decodebin/wavenc) missing is a skip. */
+#include "testutil.h"
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define N_INPUT 299880
+
+typedef struct
+{
+  gchar *wav, *rmvpe, *cvec, *dit, *voc;
+} Fixtures;
+
+static void
+fixtures_init (Fixtures * f)
+{
+  f->wav = rift_test_fixture ("audio/phrases_44k.wav");
+  f->rmvpe = rift_test_fixture ("rmvpe/model.pt");
+  f->cvec = rift_test_fixture ("contentvec/tiny-content-vec-best");
+  f->dit = rift_test_fixture ("dit/model.ckpt");
+  f->voc = rift_test_fixture ("vocoder/model.ckpt");
+}
+
+static void
+fixtures_clear (Fixtures * f)
+{
+  g_free (f->wav);
+  g_free (f->rmvpe);
+  g_free (f->cvec);
+  g_free (f->dit);
+  g_free (f->voc);
+}
+
+static void
+check_output (const gchar * label, const float *got, gint64 n,
+    rift_weights * ref)
+{
+  int64_t n_ref = 0;
+  float *want = rift_test_tensor_f32 (ref, "output_audio", &n_ref);
+
+  if (rift_test_true (n == N_INPUT && n_ref == N_INPUT,
+          "%s: %" G_GINT64_FORMAT " samples, want %d", label, n, N_INPUT)
+      && want)
+    rift_test_check (label, got, want, N_INPUT, 3e-3, 2e-3);
+  g_free (want);
+}
+
+static void
+case_launch (rift_weights * ref)
+{
+  Fixtures f;
+  gchar *desc;
+  GstElement *pipeline, *sink;
+  GstSample *sample;
+  GstMessage *msg;
+  GByteArray *audio = g_byte_array_new ();
+  GError *err = NULL;
+
+  fixtures_init (&f);
+  desc = g_strdup_printf ("filesrc location=\"%s\" ! wavparse ! riftsvc"
+      " model=\"%s\" speaker=bob infer-steps=8 rmvpe=\"%s\" contentvec=\"%s\""
+      " vocoder=\"%s\" noise-scale=0 backend=cpu"
+      " ! appsink name=sink sync=false", f.wav, f.dit, f.rmvpe, f.cvec, f.voc);
+  pipeline = gst_parse_launch (desc, &err);
+  if (!rift_test_true (pipeline != NULL && err == NULL, "pipeline %s%s%s",
+          desc, err ? ": " : "", err ? err->message : ""))
+    goto out;
+
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  for (;;) {
+    GstMapInfo map;
+
+    g_signal_emit_by_name (sink, "try-pull-sample", 120 * GST_SECOND, &sample);
+    if (sample == NULL)
+      break;
+    gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
+    g_byte_array_append (audio, map.data, map.size);
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+  }
+  msg = gst_bus_pop_filtered (GST_ELEMENT_BUS (pipeline), GST_MESSAGE_ERROR);
+  if (msg) {
+    GError *perr = NULL;
+
+    gst_message_parse_error (msg, &perr, NULL);
+    rift_test_true (FALSE, "pipeline error: %s", perr->message);
+    g_error_free (perr);
+    gst_message_unref (msg);
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  check_output ("riftsvc output_audio", (const float *) audio->data,
+      audio->len / sizeof (float), ref);
+
+out:
+  g_clear_error (&err);
+  g_byte_array_unref (audio);
+  g_free (desc);
+  fixtures_clear (&f);
+}
+
+/* Runs $RIFT_TOOL infer with case1's options, `speaker`, `model` (NULL:
+ * the fixture DiT) and, when `explicit_models`, the fixture RMVPE,
+ * ContentVec and vocoder; returns the exit status and stderr. */
+static gint
+run_infer (Fixtures * f, const gchar * out, const gchar * speaker,
+    const gchar * model, gboolean explicit_models, gchar ** err_text)
+{
+  const gchar *tool = g_getenv ("RIFT_TOOL");
+  GPtrArray *argv = g_ptr_array_new ();
+  GError *err = NULL;
+  gint status = -1;
+
+  g_ptr_array_add (argv, (gpointer) tool);
+  g_ptr_array_add (argv, "infer");
+  g_ptr_array_add (argv, "--model");
+  g_ptr_array_add (argv, (gpointer) (model ? model : f->dit));
+  g_ptr_array_add (argv, "--input");
+  g_ptr_array_add (argv, f->wav);
+  g_ptr_array_add (argv, "--output");
+  g_ptr_array_add (argv, (gpointer) out);
+  g_ptr_array_add (argv, "--speaker");
+  g_ptr_array_add (argv, (gpointer) speaker);
+  g_ptr_array_add (argv, "--key-shift");
+  g_ptr_array_add (argv, "0");
+  g_ptr_array_add (argv, "--infer-steps");
+  g_ptr_array_add (argv, "8");
+  g_ptr_array_add (argv, "--batch-size");
+  g_ptr_array_add (argv, "1");
+  g_ptr_array_add (argv, "--noise-scale");
+  g_ptr_array_add (argv, "0");
+  g_ptr_array_add (argv, "--backend");
+  g_ptr_array_add (argv, "cpu");
+  g_ptr_array_add (argv, "--pretrained");
+  g_ptr_array_add (argv, "/nonexistent/pretrained");
+  if (explicit_models) {
+    g_ptr_array_add (argv, "--rmvpe");
+    g_ptr_array_add (argv, f->rmvpe);
+    g_ptr_array_add (argv, "--contentvec");
+    g_ptr_array_add (argv, f->cvec);
+    g_ptr_array_add (argv, "--vocoder");
+    g_ptr_array_add (argv, f->voc);
+  }
+  g_ptr_array_add (argv, NULL);
+
+  if (rift_test_true (tool != NULL, "RIFT_TOOL is set")
+      && !rift_test_true (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL,
+              G_SPAWN_DEFAULT, NULL, NULL, NULL, err_text, &status, &err),
+          "run %s: %s", tool, err ? err->message : ""))
+    status = -1;
+  if (status != -1)
+    status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  printf ("rift-tool infer (speaker %s): exit %d\n%s", speaker, status,
+      *err_text ? *err_text : "");
+  g_clear_error (&err);
+  g_ptr_array_free (argv, TRUE);
+  return status;
+}
+
+static void
+case_infer (rift_weights * ref)
+{
+  Fixtures f;
+  gchar *dir = g_dir_make_tmp ("test-riftsvc-XXXXXX", NULL);
+  gchar *out = g_build_filename (dir, "out.wav", NULL);
+  gchar *err_text = NULL;
+  gint status;
+
+  fixtures_init (&f);
+  status = run_infer (&f, out, "bob", NULL, TRUE, &err_text);
+  if (rift_test_true (status == 0, "rift-tool infer exits 0, not %d", status)) {
+    SF_INFO info = { 0 };
+    SNDFILE *sf = sf_open (out, SFM_READ, &info);
+
+    if (rift_test_true (sf != NULL, "open %s: %s", out, sf_strerror (NULL))) {
+      float *audio = g_new0 (float, info.frames + 1);
+      sf_count_t n = sf_readf_float (sf, audio, info.frames);
+
+      rift_test_true (info.samplerate == 44100 && info.channels == 1
+          && (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_FLOAT,
+          "WAV: %d Hz, %d channels, format 0x%x, want 44100 Hz mono float",
+          info.samplerate, info.channels, info.format);
+      check_output ("rift-tool infer output_audio", audio, n, ref);
+      g_free (audio);
+      sf_close (sf);
+    }
+  }
+  g_unlink (out);
+  g_rmdir (dir);
+  g_free (err_text);
+  g_free (out);
+  g_free (dir);
+  fixtures_clear (&f);
+}
+
+static void
+case_errors (void)
+{
+  Fixtures f;
+  gchar *dir = g_dir_make_tmp ("test-riftsvc-XXXXXX", NULL);
+  gchar *out = g_build_filename (dir, "out.wav", NULL);
+  gchar *missing = g_build_filename (dir, "missing.ckpt", NULL);
+  gchar *err_text = NULL;
+  GstElement *svc, *child;
+  gdouble key = 0;
+  gfloat noise = 1;
+  gint steps = 0;
+  gchar *path = NULL;
+  gint status;
+
+  fixtures_init (&f);
+  status = run_infer (&f, out, "zed", NULL, TRUE, &err_text);
+  rift_test_true (status == 1 && err_text
+      && strstr (err_text, "unknown speaker 'zed'")
+      && strstr (err_text, "alice, bob, carol"),
+      "unknown speaker: exit 1 and the speakers listed (exit %d)", status);
+  g_clear_pointer (&err_text, g_free);
+
+  status = run_infer (&f, out, "bob", missing, TRUE, &err_text);
+  rift_test_true (status == 1 && err_text && strstr (err_text, missing),
+      "missing model: exit 1 and the file named (exit %d)", status);
+  g_clear_pointer (&err_text, g_free);
+
+  /* --pretrained points nowhere: the vocoder is looked for there */
+  status = run_infer (&f, out, "bob", NULL, FALSE, &err_text);
+  rift_test_true (status == 1 && err_text
+      && strstr (err_text, "/nonexistent/pretrained/"),
+      "models missing from --pretrained: exit 1 and the path named (exit %d)",
+      status);
+  g_clear_pointer (&err_text, g_free);
+
+  /* forwarding */
+  svc = gst_element_factory_make ("riftsvc", NULL);
+  if (rift_test_true (svc != NULL, "riftsvc exists")) {
+    g_object_set (svc, "key-shift", 3.0, "infer-steps", 9, "noise-scale",
+        0.5f, "pretrained", "/p", NULL);
+    child = gst_bin_get_by_name (GST_BIN (svc), "f0");
+    g_object_get (child, "key-shift", &key, NULL);
+    gst_object_unref (child);
+    child = gst_bin_get_by_name (GST_BIN (svc), "dit");
+    g_object_get (child, "infer-steps", &steps, NULL);
+    gst_object_unref (child);
+    child = gst_bin_get_by_name (GST_BIN (svc), "vocoder");
+    g_object_get (child, "noise-scale", &noise, NULL);
+    rift_test_true (key == 3.0 && steps == 9 && noise == 0.5f,
+        "properties reach the children (key-shift %g, infer-steps %d,"
+        " vocoder noise-scale %g)", key, steps, noise);
+    /* the model paths are resolved at READY->PAUSED */
+    gst_element_set_state (svc, GST_STATE_PAUSED);
+    gst_element_set_state (svc, GST_STATE_NULL);
+    g_object_get (child, "model", &path, NULL);
+    rift_test_true (path != NULL && g_str_equal (path,
+            "/p/nsf_hifigan_44.1k_hop512_128bin_2024.02/model.ckpt"),
+        "vocoder model from pretrained: %s", path);
+    g_free (path);
+    gst_object_unref (child);
+    gst_object_unref (svc);
+  }
+
+  g_unlink (out);
+  g_rmdir (dir);
+  g_free (missing);
+  g_free (out);
+  g_free (dir);
+  fixtures_clear (&f);
+}
+
+int
+main (int argc, char **argv)
+{
+  rift_weights *ref = NULL;
+  const gchar *name;
+  const gchar *needed[] = { "wavparse", "decodebin", "wavenc", NULL };
+  guint i;
+
+  gst_init (&argc, &argv);
+  if (argc < 2) {
+    fprintf (stderr, "usage: %s launch|infer|errors\n", argv[0]);
+    return 2;
+  }
+  name = argv[1];
+  for (i = 0; needed[i]; i++)
+    if (!gst_registry_check_feature_version (gst_registry_get (), needed[i],
+            1, 0, 0))
+      return rift_test_skip ("%s is not installed", needed[i]);
+
+  if (!g_str_equal (name, "errors")) {
+    ref = rift_test_open ("e2e/case1.safetensors");
+    if (ref == NULL)
+      return rift_test_exit ();
+  }
+  if (g_str_equal (name, "launch"))
+    case_launch (ref);
+  else if (g_str_equal (name, "infer"))
+    case_infer (ref);
+  else if (g_str_equal (name, "errors"))
+    case_errors ();
+  else
+    rift_test_true (FALSE, "unknown case %s", name);
+  if (ref)
+    rift_weights_free (ref);
+  return rift_test_exit ();
+}
