@@ -13,6 +13,7 @@
  * one, all run). The CPU backend is used throughout. */
 #include "riftcontext.h"
 #include "riftfeatures.h"
+#include "gsttestutil.h"
 #include "riftnoise.h"
 
 #include "dit.h"
@@ -31,15 +32,6 @@
 #define IN_FEATURES (F (AUDIO) | F (MEL) | F (RMS) | F (F0) | F (CVEC))
 
 /* ---- fixtures and segments ---- */
-
-static gchar *
-fixture (const gchar * rel)
-{
-  const gchar *dir = g_getenv ("RIFT_FIXTURES");
-
-  fail_unless (dir != NULL, "RIFT_FIXTURES is not set (run through meson)");
-  return g_build_filename (dir, rel, NULL);
-}
 
 /* One segment's features: n samples, T = n / 512 frames. */
 typedef struct
@@ -115,23 +107,6 @@ seg_free (Seg * s)
   g_free (s->f0);
   g_free (s->cvec);
   g_free (s);
-}
-
-static GstMemory *
-memory_from (const gfloat * data, gsize n)
-{
-  GstMemory *mem = gst_allocator_alloc (NULL, n * sizeof (gfloat), NULL);
-  GstMapInfo map;
-
-  if (n > 0) {
-    gst_memory_map (mem, &map, GST_MAP_WRITE);
-    if (data)
-      memcpy (map.data, data, n * sizeof (gfloat));
-    else
-      memset (map.data, 0, n * sizeof (gfloat));
-    gst_memory_unmap (mem, &map);
-  }
-  return mem;
 }
 
 /* The feature buffer riftcvec would push for `s`. */
@@ -335,65 +310,6 @@ start (GstElement * e)
   g_free (caps);
   return h;
 }
-
-static void
-teardown (GstHarness * h, GstBus * bus)
-{
-  gst_harness_teardown (h);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
-}
-
-/* domain and code of the last error pop_error returned */
-static GQuark last_domain;
-static gint last_code;
-
-#define fail_unless_error_was(domain, code) G_STMT_START { \
-    fail_unless_equals_string (g_quark_to_string (last_domain), \
-        g_quark_to_string (domain)); \
-    fail_unless_equals_int (last_code, code); \
-  } G_STMT_END
-
-/* The text of the next error on the bus (g_free it), or NULL. */
-static gchar *
-pop_error (GstBus * bus)
-{
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  GError *err = NULL;
-  gchar *text;
-
-  if (msg == NULL)
-    return NULL;
-  gst_message_parse_error (msg, &err, NULL);
-  last_domain = err->domain;
-  last_code = err->code;
-  text = g_strdup (err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  return text;
-}
-
-/* Starting `e` (transfer full) fails; returns the error text. */
-static gchar *
-start_fails (GstElement * e)
-{
-  GstBus *bus = gst_element_get_bus (e);
-  gchar *msg;
-
-  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  msg = pop_error (bus);
-  fail_unless (msg != NULL, "no error message");
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_object_unref (e);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
-  return msg;
-}
-
-#define fail_unless_contains(msg, part) \
-  fail_unless ((msg) != NULL && strstr ((msg), (part)) != NULL, \
-      "message '%s' lacks '%s'", (msg), (part))
 
 /* An output buffer: every input memory kept and unchanged, the outmel
  * bit-identical to `want`, timestamps, offsets and flags as the input's. */
@@ -1319,14 +1235,6 @@ GST_START_TEST (test_zero_frames_shared)
 
 GST_END_TEST;
 
-/* Counts the tests a GST_CHECKS filter selects, so that a misspelt name in
- * meson.build fails instead of running nothing. */
-static guint n_selected;
-#define ADD_TEST(tc, fn) G_STMT_START { \
-    if (_gst_check_run_test_func (#fn)) n_selected++; \
-    tcase_add_test (tc, fn); \
-  } G_STMT_END
-
 static Suite *
 riftdit_suite (void)
 {
@@ -1364,25 +1272,12 @@ int
 main (int argc, char **argv)
 {
   Suite *s;
+  gint ret;
 
-  if (argc > 1 && strcmp (argv[1], "test_cuda") == 0) {
-    gchar *why = NULL;
-
-    if (!rift_backend_cuda_available (&why)) {
-      g_print ("SKIP: CUDA backend: %s\n", why);
-      g_free (why);
-      return 77;                /* meson: skipped */
-    }
-  }
-  if (argc > 1)
-    g_setenv ("GST_CHECKS", argv[1], TRUE);
-  /* CUDA and fork() do not mix; each meson test runs one case anyway */
-  g_setenv ("CK_FORK", "no", FALSE);
+  ret = gst_test_prepare (argc, argv, TRUE);
+  if (ret != 0)
+    return ret;
   gst_check_init (&argc, &argv);
   s = riftdit_suite ();
-  if (n_selected == 0) {
-    g_printerr ("no test named %s\n", argv[1]);
-    return 1;
-  }
-  return gst_check_run_suite (s, "riftdit", __FILE__);
+  return gst_test_run_suite (s, "riftdit", __FILE__, argv[1]);
 }

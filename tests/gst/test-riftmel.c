@@ -12,6 +12,7 @@
  * the fixtures), here only their layout and the element's behaviour. */
 #include "riftcontext.h"
 #include "riftfeatures.h"
+#include "gsttestutil.h"
 
 #include "mel.h"
 
@@ -87,31 +88,6 @@ setup (GstClockTime max_segment_duration, const gchar * caps, GstBus ** bus)
   if (caps)
     gst_harness_set_src_caps_str (h, caps);
   return h;
-}
-
-static void
-teardown (GstHarness * h, GstBus * bus)
-{
-  gst_harness_teardown (h);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
-}
-
-/* The text of the next error on the bus (g_free it), or NULL. */
-static gchar *
-pop_error (GstBus * bus)
-{
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  GError *err = NULL;
-  gchar *text;
-
-  if (msg == NULL)
-    return NULL;
-  gst_message_parse_error (msg, &err, NULL);
-  text = g_strdup (err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  return text;
 }
 
 typedef struct
@@ -910,14 +886,6 @@ GST_START_TEST (test_context_from_application)
 
 GST_END_TEST;
 
-/* Counts the tests a GST_CHECKS filter selects, so that a misspelt name in
- * meson.build fails instead of running nothing. */
-static guint n_selected;
-#define ADD_TEST(tc, fn) G_STMT_START { \
-    if (_gst_check_run_test_func (#fn)) n_selected++; \
-    tcase_add_test (tc, fn); \
-  } G_STMT_END
-
 static Suite *
 riftmel_suite (void)
 {
@@ -955,16 +923,12 @@ int
 main (int argc, char **argv)
 {
   Suite *s;
+  gint ret;
 
-  if (argc > 1)
-    g_setenv ("GST_CHECKS", argv[1], TRUE);
-  /* CUDA and fork() do not mix; each meson test runs one case anyway */
-  g_setenv ("CK_FORK", "no", FALSE);
+  ret = gst_test_prepare (argc, argv, TRUE);
+  if (ret != 0)
+    return ret;
   gst_check_init (&argc, &argv);
   s = riftmel_suite ();
-  if (n_selected == 0) {
-    g_printerr ("no test named %s\n", argv[1]);
-    return 1;
-  }
-  return gst_check_run_suite (s, "riftmel", __FILE__);
+  return gst_test_run_suite (s, "riftmel", __FILE__, argv[1]);
 }

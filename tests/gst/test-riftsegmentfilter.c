@@ -12,6 +12,7 @@
  * test; without one, all run). The CPU backend is used throughout. */
 #include "riftcontext.h"
 #include "riftfeatures.h"
+#include "gsttestutil.h"
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -21,15 +22,6 @@
 #define MEL_FEATURES (F (AUDIO) | F (MEL) | F (RMS))
 #define DIT_FEATURES (MEL_FEATURES | F (F0) | F (CVEC))
 #define CVEC_DIM 64             /* the fixture DiT's and tiny ContentVec's */
-
-static gchar *
-fixture (const gchar * rel)
-{
-  const gchar *dir = g_getenv ("RIFT_FIXTURES");
-
-  fail_unless (dir != NULL, "RIFT_FIXTURES is not set (run through meson)");
-  return g_build_filename (dir, rel, NULL);
-}
 
 /* The subclasses, each with its fixture model, what it needs and adds, and
  * the words the base puts in its messages. */
@@ -75,23 +67,6 @@ make (guint i, GstBus ** bus)
   *bus = gst_bus_new ();
   gst_element_set_bus (e, *bus);
   return e;
-}
-
-/* The text of the next error on the bus (g_free it), or NULL. */
-static gchar *
-pop_error (GstBus * bus)
-{
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  GError *err = NULL;
-  gchar *text;
-
-  if (msg == NULL)
-    return NULL;
-  gst_message_parse_error (msg, &err, NULL);
-  text = g_strdup (err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  return text;
 }
 
 /* A segment of `n` samples at PTS 0 carrying the kinds in `kinds`, zeros
@@ -333,14 +308,6 @@ GST_START_TEST (test_make_writable)
 
 GST_END_TEST;
 
-/* Counts the tests a GST_CHECKS filter selects, so that a misspelt name in
- * meson.build fails instead of running nothing. */
-static guint n_selected;
-#define ADD_TEST(tc, fn) G_STMT_START { \
-    if (_gst_check_run_test_func (#fn)) n_selected++; \
-    tcase_add_test (tc, fn); \
-  } G_STMT_END
-
 static Suite *
 riftsegmentfilter_suite (void)
 {
@@ -358,14 +325,12 @@ int
 main (int argc, char **argv)
 {
   Suite *s;
+  gint ret;
 
-  if (argc > 1)
-    g_setenv ("GST_CHECKS", argv[1], TRUE);
+  ret = gst_test_prepare (argc, argv, FALSE);
+  if (ret != 0)
+    return ret;
   gst_check_init (&argc, &argv);
   s = riftsegmentfilter_suite ();
-  if (n_selected == 0) {
-    g_printerr ("no test named %s\n", argv[1]);
-    return 1;
-  }
-  return gst_check_run_suite (s, "riftsegmentfilter", __FILE__);
+  return gst_test_run_suite (s, "riftsegmentfilter", __FILE__, argv[1]);
 }

@@ -18,6 +18,7 @@
  * without one, all run). The CPU backend is used throughout. */
 #include "riftcontext.h"
 #include "riftfeatures.h"
+#include "gsttestutil.h"
 #include "riftnoise.h"
 
 #include "vocoder.h"
@@ -47,15 +48,6 @@
 #define AUDIO_REL_L2 2e-5
 
 /* ---- fixtures and segments ---- */
-
-static gchar *
-fixture (const gchar * rel)
-{
-  const gchar *dir = g_getenv ("RIFT_FIXTURES");
-
-  fail_unless (dir != NULL, "RIFT_FIXTURES is not set (run through meson)");
-  return g_build_filename (dir, rel, NULL);
-}
 
 /* One segment's features: n samples, T frames (n / 512 unless a test says
  * otherwise). */
@@ -129,23 +121,6 @@ seg_free (Seg * s)
   g_free (s->outmel);
   g_free (s->f0);
   g_free (s);
-}
-
-static GstMemory *
-memory_from (const gfloat * data, gsize n)
-{
-  GstMemory *mem = gst_allocator_alloc (NULL, n * sizeof (gfloat), NULL);
-  GstMapInfo map;
-
-  if (n > 0) {
-    gst_memory_map (mem, &map, GST_MAP_WRITE);
-    if (data)
-      memcpy (map.data, data, n * sizeof (gfloat));
-    else
-      memset (map.data, 0, n * sizeof (gfloat));
-    gst_memory_unmap (mem, &map);
-  }
-  return mem;
 }
 
 /* The feature buffer riftdit would push for `s` (audio, mel, rms and cvec
@@ -294,65 +269,6 @@ start (GstElement * e)
   gst_harness_set_src_caps (h, caps);
   return h;
 }
-
-static void
-teardown (GstHarness * h, GstBus * bus)
-{
-  gst_harness_teardown (h);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
-}
-
-/* domain and code of the last error pop_error returned */
-static GQuark last_domain;
-static gint last_code;
-
-#define fail_unless_error_was(domain, code) G_STMT_START { \
-    fail_unless_equals_string (g_quark_to_string (last_domain), \
-        g_quark_to_string (domain)); \
-    fail_unless_equals_int (last_code, code); \
-  } G_STMT_END
-
-/* The text of the next error on the bus (g_free it), or NULL. */
-static gchar *
-pop_error (GstBus * bus)
-{
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  GError *err = NULL;
-  gchar *text;
-
-  if (msg == NULL)
-    return NULL;
-  gst_message_parse_error (msg, &err, NULL);
-  last_domain = err->domain;
-  last_code = err->code;
-  text = g_strdup (err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  return text;
-}
-
-/* Starting `e` (transfer full) fails; returns the error text. */
-static gchar *
-start_fails (GstElement * e)
-{
-  GstBus *bus = gst_element_get_bus (e);
-  gchar *msg;
-
-  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  msg = pop_error (bus);
-  fail_unless (msg != NULL, "no error message");
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_object_unref (e);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
-  return msg;
-}
-
-#define fail_unless_contains(msg, part) \
-  fail_unless ((msg) != NULL && strstr ((msg), (part)) != NULL, \
-      "message '%s' lacks '%s'", (msg), (part))
 
 /* An output buffer of n samples with the given timestamps and flags and no
  * metas. */
@@ -1350,14 +1266,6 @@ GST_START_TEST (test_pipeline)
 
 GST_END_TEST;
 
-/* Counts the tests a GST_CHECKS filter selects, so that a misspelt name in
- * meson.build fails instead of running nothing. */
-static guint n_selected;
-#define ADD_TEST(tc, fn) G_STMT_START { \
-    if (_gst_check_run_test_func (#fn)) n_selected++; \
-    tcase_add_test (tc, fn); \
-  } G_STMT_END
-
 static Suite *
 riftvocoder_suite (void)
 {
@@ -1395,20 +1303,11 @@ int
 main (int argc, char **argv)
 {
   Suite *s;
+  gint ret;
 
-  if (argc > 1 && strcmp (argv[1], "test_cuda") == 0) {
-    gchar *why = NULL;
-
-    if (!rift_backend_cuda_available (&why)) {
-      g_print ("SKIP: CUDA backend: %s\n", why);
-      g_free (why);
-      return 77;                /* meson: skipped */
-    }
-  }
-  if (argc > 1)
-    g_setenv ("GST_CHECKS", argv[1], TRUE);
-  /* CUDA and fork() do not mix; each meson test runs one case anyway */
-  g_setenv ("CK_FORK", "no", FALSE);
+  ret = gst_test_prepare (argc, argv, TRUE);
+  if (ret != 0)
+    return ret;
   gst_check_init (&argc, &argv);
   if (argc > 1 && strcmp (argv[1], "test_pipeline") == 0) {
     static const gchar *needed[] = { "filesrc", "wavparse", "appsink" };
@@ -1423,9 +1322,5 @@ main (int argc, char **argv)
     }
   }
   s = riftvocoder_suite ();
-  if (n_selected == 0) {
-    g_printerr ("no test named %s\n", argv[1]);
-    return 1;
-  }
-  return gst_check_run_suite (s, "riftvocoder", __FILE__);
+  return gst_test_run_suite (s, "riftvocoder", __FILE__, argv[1]);
 }
