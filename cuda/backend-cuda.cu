@@ -13,6 +13,7 @@
 #include "conv2d.cuh"
 #include "elementwise.cuh"
 #include "gemm.cuh"
+#include "lowp.cuh"
 #include "gru.cuh"
 #include "norm.cuh"
 #include "stft.cuh"
@@ -267,6 +268,9 @@ static const rift_backend_i cuda_iface = {
     /* .copy = */ cuda_copy,
     /* .sync = */ cuda_sync,
     /* .gemm = */ rift_cuda_gemm,
+    /* .supports_precision = */ rift_cuda_supports_precision,
+    /* .to_lowp = */ rift_cuda_to_lowp,
+    /* .gemm_lowp = */ rift_cuda_gemm_lowp,
     /* .reflect_pad = */ rift_cuda_reflect_pad,
     /* .stft_magnitude = */ rift_cuda_stft_magnitude,
     /* .log_clamp = */ rift_cuda_log_clamp,

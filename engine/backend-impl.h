@@ -26,6 +26,12 @@ typedef struct rift_backend_i {
     void (*gemm)(rift_backend *be, gboolean trans_a, gboolean trans_b, int64_t M, int64_t N,
                  int64_t K, float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                  float beta, float *C, int64_t ldc);
+    /* NULL: fp32 only. Else *why says what is missing when FALSE. */
+    gboolean (*supports_precision)(rift_backend *be, rift_precision p, char **why);
+    void (*to_lowp)(rift_backend *be, void *dst, const float *x, int64_t R, int64_t C,
+                    int64_t ldx, rift_precision p);
+    void (*gemm_lowp)(rift_backend *be, int64_t M, int64_t N, int64_t K, const void *A,
+                      const void *W, float beta, float *C, int64_t ldc, rift_precision p);
     void (*reflect_pad)(rift_backend *be, float *out, const float *x, int64_t n, int64_t pad);
     void (*stft_magnitude)(rift_backend *be, float *mag, const float *x, int64_t T,
                            int64_t n_fft, int64_t hop, const float *window, float eps);

@@ -115,6 +115,39 @@ const char *rift_backend_describe(const rift_backend *be)
 
 static const char *const kind_names[] = {"auto", "cpu", "cuda"};
 
+static const char *const precision_names[] = {"fp32", "bf16", "fp16"};
+
+gboolean rift_precision_from_string(const char *s, rift_precision *out)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(precision_names); i++) {
+        if (g_ascii_strcasecmp(s, precision_names[i]) == 0) {
+            *out = (rift_precision)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+const char *rift_precision_to_string(rift_precision p)
+{
+    return (guint)p < G_N_ELEMENTS(precision_names) ? precision_names[p] : "?";
+}
+
+gboolean rift_backend_supports_precision(rift_backend *be, rift_precision p, GError **err)
+{
+    if (p == RIFT_PRECISION_FP32)
+        return TRUE;
+    char *why = NULL;
+    if (be->iface->supports_precision && be->iface->supports_precision(be, p, &why))
+        return TRUE;
+    g_set_error(err, RIFT_ERROR, RIFT_ERROR_UNSUPPORTED,
+                "precision %s is not available on %s: %s; use precision fp32",
+                rift_precision_to_string(p), rift_backend_describe(be),
+                why ? why : "this backend multiplies in fp32 only");
+    g_free(why);
+    return FALSE;
+}
+
 gboolean rift_backend_kind_from_string(const char *s, rift_backend_kind *out)
 {
     for (guint i = 0; i < G_N_ELEMENTS(kind_names); i++) {
@@ -199,6 +232,20 @@ void rift_op_gemm(rift_backend *be, gboolean trans_a, gboolean trans_b, int64_t 
     if (M == 0 || N == 0)
         return;
     DISPATCH(be, gemm, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void rift_op_to_lowp(rift_backend *be, void *dst, const float *x, int64_t R, int64_t C,
+                     int64_t ldx, rift_precision p)
+{
+    g_return_if_fail(R >= 0 && C >= 0 && ldx >= C && p != RIFT_PRECISION_FP32);
+    DISPATCH(be, to_lowp, dst, x, R, C, ldx, p);
+}
+
+void rift_op_gemm_lowp(rift_backend *be, int64_t M, int64_t N, int64_t K, const void *A,
+                       const void *W, float beta, float *C, int64_t ldc, rift_precision p)
+{
+    g_return_if_fail(M >= 0 && N >= 0 && K >= 0 && ldc >= N && p != RIFT_PRECISION_FP32);
+    DISPATCH(be, gemm_lowp, M, N, K, A, W, beta, C, ldc, p);
 }
 
 void rift_op_reflect_pad(rift_backend *be, float *out, const float *x, int64_t n, int64_t pad)

@@ -50,6 +50,24 @@ const char *rift_backend_describe(const rift_backend *be);
  * *why gets the reason otherwise (g_free it). */
 gboolean rift_backend_cuda_available(char **why);
 
+/* The number format of a model's matrix products (riftdit's `precision`):
+ * fp32 everywhere, or the Linear layers' inputs and weights rounded to
+ * bfloat16 / float16 with float32 accumulation and output (what tensor cores
+ * and AVX512-BF16 multiply fastest; upstream runs its CPU path under bfloat16
+ * autocast). Everything else stays float32. */
+typedef enum {
+    RIFT_PRECISION_FP32,
+    RIFT_PRECISION_BF16,
+    RIFT_PRECISION_FP16,
+} rift_precision;
+
+/* "fp32" / "bf16" / "fp16" */
+gboolean rift_precision_from_string(const char *s, rift_precision *out);
+const char *rift_precision_to_string(rift_precision p);
+/* TRUE when `be` multiplies in precision `p` at full speed; otherwise FALSE
+ * with an error that says why and what to use instead (fp32 always works). */
+gboolean rift_backend_supports_precision(rift_backend *be, rift_precision p, GError **err);
+
 /* "auto" / "cpu" / "cuda" */
 gboolean rift_backend_kind_from_string(const char *s, rift_backend_kind *out);
 const char *rift_backend_kind_to_string(rift_backend_kind kind);

@@ -23,6 +23,20 @@ void rift_op_gemm(rift_backend *be, gboolean trans_a, gboolean trans_b, int64_t 
                   int64_t K, float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                   float beta, float *C, int64_t ldc);
 
+/* Half-width matrices for the low-precision products (rift_precision):
+ * dst[R, C] (contiguous, 2 bytes a value) = x[R, C] (rows ldx apart) rounded
+ * to nearest-even bfloat16 or IEEE float16 (p is BF16 or FP16).
+ * reference: torch.Tensor.to(torch.bfloat16 | torch.float16) */
+void rift_op_to_lowp(rift_backend *be, void *dst, const float *x, int64_t R, int64_t C,
+                     int64_t ldx, rift_precision p);
+
+/* C[M, N] = A[M, K] · W[N, K]ᵀ + beta · C, A and W half-width (rift_op_to_lowp)
+ * in precision p, products summed in float32, C float32 (rows ldc apart).
+ * A Linear layer's y = x Wᵀ with the weight as nn.Linear stores it.
+ * reference: torch.matmul(A.float(), W.float().T) (exact products, fp32 sums) */
+void rift_op_gemm_lowp(rift_backend *be, int64_t M, int64_t N, int64_t K, const void *A,
+                       const void *W, float beta, float *C, int64_t ldc, rift_precision p);
+
 /* out[n + 2·pad] = x reflect-padded by `pad` on both sides (the edge sample is
  * not repeated). For pad < n this is torch's reflect pad; longer pads keep
  * reflecting (numpy's mode='reflect'), and n == 1 repeats the sample.

@@ -62,6 +62,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_rift_dit_debug);
 #define DEFAULT_BATCH_SIZE 1
 #define DEFAULT_SEED 0
 #define DEFAULT_NOISE_SCALE 1.0f
+#define DEFAULT_PRECISION RIFT_PRECISION_FP32
 #define MAX_INFER_STEPS 1000
 #define MAX_BATCH_SIZE 64
 
@@ -81,6 +82,7 @@ enum
   PROP_BATCH_SIZE,
   PROP_SEED,
   PROP_NOISE_SCALE,
+  PROP_PRECISION,
 };
 
 #define F(k) GST_RIFT_FEATURE_BIT (GST_RIFT_FEATURE_##k)
@@ -104,6 +106,7 @@ struct _GstRiftDit
   gint batch_size;
   guint64 seed;
   gfloat noise_scale;
+  rift_precision precision;
   gchar *speakers;              /* "alice, bob, carol" of the last model loaded */
 
   /* from READY->PAUSED to PAUSED->READY */
@@ -119,6 +122,26 @@ typedef struct
   guint64 seed;
   gfloat noise_scale;
 } GstRiftDitSettings;
+
+#define GST_TYPE_RIFT_PRECISION (gst_rift_precision_get_type ())
+static GType
+gst_rift_precision_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {RIFT_PRECISION_FP32, "float32 throughout (exact to upstream)", "fp32"},
+    {RIFT_PRECISION_BF16, "bfloat16 products, float32 sums (CPUs with"
+          " AVX512-BF16, GPUs)", "bf16"},
+    {RIFT_PRECISION_FP16, "float16 products, float32 sums (GPUs)", "fp16"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRiftPrecision", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
 
 #define gst_rift_dit_parent_class parent_class
 G_DEFINE_TYPE (GstRiftDit, gst_rift_dit, GST_TYPE_RIFT_SEGMENT_FILTER);
@@ -382,6 +405,30 @@ gst_rift_dit_class_init (GstRiftDitClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstRiftDit:precision:
+   *
+   * Number format of the transformer blocks' matrix products, nearly all
+   * of the work: fp32 reproduces upstream's float32 results; bf16 and fp16
+   * round the products' inputs and weights to 16 bits and sum in float32,
+   * about twice as fast where the hardware multiplies them natively (bf16:
+   * CPUs with AVX512-BF16, as upstream's CPU bfloat16 autocast; bf16 and
+   * fp16: NVIDIA GPUs' tensor cores). The output differs slightly from fp32
+   * (docs/performance.md). A precision the backend cannot run at full
+   * speed is an error at start.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_PRECISION,
+      g_param_spec_enum ("precision", "Precision",
+          "Number format of the DiT's matrix products: fp32 = as upstream;"
+          " bf16/fp16 = 16-bit products with float32 sums, about twice as fast"
+          " on hardware made for them (bf16: AVX512-BF16 CPUs and GPUs, fp16:"
+          " GPUs), very slightly different sound",
+          GST_TYPE_RIFT_PRECISION, DEFAULT_PRECISION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   gst_rift_segment_filter_class_set_features (filter_class, NEEDED_FEATURES,
       GST_RIFT_FEATURE_OUTMEL);
   filter_class->model_hint = "a RIFT-SVC checkpoint (.ckpt)";
@@ -417,6 +464,7 @@ gst_rift_dit_init (GstRiftDit * self)
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->seed = DEFAULT_SEED;
   self->noise_scale = DEFAULT_NOISE_SCALE;
+  self->precision = DEFAULT_PRECISION;
 }
 
 static void
@@ -485,6 +533,9 @@ gst_rift_dit_set_property (GObject * object, guint prop_id,
     case PROP_NOISE_SCALE:
       self->noise_scale = g_value_get_float (value);
       break;
+    case PROP_PRECISION:
+      self->precision = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -541,6 +592,9 @@ gst_rift_dit_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_NOISE_SCALE:
       g_value_set_float (value, self->noise_scale);
+      break;
+    case PROP_PRECISION:
+      g_value_set_enum (value, self->precision);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -798,10 +852,18 @@ gst_rift_dit_start (GstRiftSegmentFilter * filter, const gchar * model,
   GstRiftDit *self = GST_RIFT_DIT (filter);
   const rift_dit_hparams *hp;
   GstRiftDitSettings s;
+  rift_precision precision;
 
+  GST_OBJECT_LOCK (self);
+  precision = self->precision;
+  GST_OBJECT_UNLOCK (self);
   self->dit = rift_dit_load_file (model, backend, error);
   if (self->dit == NULL)
     return FALSE;
+  if (!rift_dit_set_precision (self->dit, precision, error)) {
+    g_clear_pointer (&self->dit, rift_dit_free);
+    return FALSE;
+  }
 
   GST_OBJECT_LOCK (self);
   g_free (self->speakers);
@@ -811,9 +873,9 @@ gst_rift_dit_start (GstRiftSegmentFilter * filter, const gchar * model,
 
   hp = rift_dit_get_hparams (self->dit);
   GST_INFO_OBJECT (self, "model %s: dim %" G_GINT64_FORMAT ", depth %"
-      G_GINT64_FORMAT ", cvec-dim %" G_GINT64_FORMAT ", speakers %s, on %s",
+      G_GINT64_FORMAT ", cvec-dim %" G_GINT64_FORMAT ", speakers %s, %s on %s",
       model, hp->dim, hp->depth, hp->cvec_dim, self->speakers,
-      rift_backend_describe (backend));
+      rift_precision_to_string (precision), rift_backend_describe (backend));
 
   /* an unknown speaker or a layer outside the model fails here rather than
    * at the first segment */

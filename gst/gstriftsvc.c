@@ -107,6 +107,7 @@ static const struct
   {"cuda-device-id", ALL_CHILDREN},
   {"seed", C (CHILD_DIT) | C (CHILD_VOCODER)},
   {"noise-scale", C (CHILD_DIT) | C (CHILD_VOCODER)},
+  {"precision", C (CHILD_DIT)},
 };
 
 enum

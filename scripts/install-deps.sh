@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(
   meson ninja-build pkg-config gcc python3
-  libglib2.0-dev libjson-glib-dev libminizip-dev libkissfft-dev libopenblas-openmp-dev libsndfile1-dev libsoxr-dev libfftw3-dev
+  libglib2.0-dev libjson-glib-dev libminizip-dev libkissfft-dev libopenblas-openmp-dev libsndfile1-dev libsoxr-dev libfftw3-dev libdnnl-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0

@@ -54,6 +54,7 @@ static const struct {
     {"cuda-device-id", "N", "CUDA device (-1: the first)"},
     {"seed", "N", "seed of the sampler's and vocoder's noise (0)"},
     {"noise-scale", "X", "scale of that noise; 0 = none, deterministic (1.0)"},
+    {"precision", "fp32|bf16|fp16", "number format of the DiT's products (fp32)"},
 };
 
 static void usage(FILE *f)
@@ -73,7 +74,7 @@ static void usage(FILE *f)
     }
     fprintf(f, "  --device cpu|cuda[:N]        as infer.py: --backend (and --cuda-device-id)\n"
                "  --robust-f0 0                accepted for infer.py's command lines; only 0\n"
-               "  --use-fp16                   accepted and ignored: the models run in float32\n"
+               "  --use-fp16                   accepted and ignored: --precision chooses\n"
                "  --quiet                      no progress\n\n"
                "Options take `--name VALUE` or `--name=VALUE`. Exit status 0 on success, 1 on\n"
                "an error (with its message), 2 on a usage error.\n");

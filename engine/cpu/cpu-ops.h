@@ -7,6 +7,11 @@
 
 G_BEGIN_DECLS
 
+gboolean rift_cpu_supports_precision(rift_backend *be, rift_precision p, char **why);
+void rift_cpu_to_lowp(rift_backend *be, void *dst, const float *x, int64_t R, int64_t C,
+                      int64_t ldx, rift_precision p);
+void rift_cpu_gemm_lowp(rift_backend *be, int64_t M, int64_t N, int64_t K, const void *A,
+                        const void *W, float beta, float *C, int64_t ldc, rift_precision p);
 void rift_cpu_reflect_pad(rift_backend *be, float *out, const float *x, int64_t n, int64_t pad);
 void rift_cpu_stft_magnitude(rift_backend *be, float *mag, const float *x, int64_t T,
                              int64_t n_fft, int64_t hop, const float *window, float eps);

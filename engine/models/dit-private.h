@@ -6,6 +6,7 @@
 
 typedef struct {
     float *w, *b; /* w [out, in] as nn.Linear stores it, b [out] */
+    void *lowp;   /* w rounded to the model's precision (blocks only; NULL in fp32) */
 } rift_linear_w;
 
 typedef struct {
@@ -41,6 +42,11 @@ struct rift_dit {
 
     char **speakers; /* by index, from spk2idx */
 
+    /* the blocks' Linears multiply in this precision (rift_dit_set_precision);
+     * lowp_owned holds their rounded weights */
+    rift_precision precision;
+    GPtrArray *lowp_owned;
+
     rift_dit_debug_fn debug;
     gpointer debug_user;
 };
@@ -58,6 +64,8 @@ typedef struct {
     float *mod;     /* [seqs, 6D] adaLN modulation of the current block */
     float *x, *h, *q, *k, *v, *a; /* [rows, D] */
     float *f;       /* [rows, F] */
+    void *xlow;     /* a block Linear's input rounded to the precision (NULL in fp32) */
+    rift_precision precision; /* the model's when the buffers were made */
     void *attn_work;
     float *host_tf; /* host staging for tf */
 } rift_dit_work;

@@ -267,12 +267,58 @@ void rift_dit_free(rift_dit *dit)
 {
     if (!dit)
         return;
+    rift_loader_free_owned(dit->be, dit->lowp_owned);
     rift_loader_free_owned(dit->be, dit->owned);
     g_free(dit->blocks);
     g_strfreev(dit->speakers);
     rift_weights_free(dit->weights);
     rift_backend_unref(dit->be);
     g_free(dit);
+}
+
+/* the block Linears that set_precision rounds, in order */
+static rift_linear_w *block_linears(rift_dit_block *b, int i)
+{
+    rift_linear_w *l[] = {&b->q, &b->k, &b->v, &b->o, &b->ff1, &b->ff2};
+    return i < (int)G_N_ELEMENTS(l) ? l[i] : NULL;
+}
+
+gboolean rift_dit_set_precision(rift_dit *dit, rift_precision p, GError **err)
+{
+    const rift_dit_hparams *hp = &dit->hp;
+    if (p == dit->precision)
+        return TRUE;
+    if (!rift_backend_supports_precision(dit->be, p, err))
+        return FALSE;
+    GPtrArray *owned = g_ptr_array_new();
+    for (int64_t il = 0; il < hp->depth; il++) {
+        rift_linear_w *l;
+        for (int i = 0; (l = block_linears(&dit->blocks[il], i)); i++) {
+            const int64_t out = l == &dit->blocks[il].ff1 ? hp->ff_inner : hp->dim;
+            const int64_t in = l == &dit->blocks[il].ff2 ? hp->ff_inner : hp->dim;
+            l->lowp = NULL;
+            if (p == RIFT_PRECISION_FP32)
+                continue;
+            l->lowp = rift_backend_alloc(dit->be, (size_t)(out * in) * 2);
+            if (l->lowp) {
+                g_ptr_array_add(owned, l->lowp);
+                rift_op_to_lowp(dit->be, l->lowp, l->w, out, in, in, p);
+            }
+        }
+    }
+    rift_loader_free_owned(dit->be, dit->lowp_owned);
+    dit->lowp_owned = owned;
+    dit->precision = p;
+    if (rift_backend_sync(dit->be, err))
+        return TRUE;
+    /* out of memory, say: back to the mapped fp32 weights */
+    rift_dit_set_precision(dit, RIFT_PRECISION_FP32, NULL);
+    return FALSE;
+}
+
+rift_precision rift_dit_get_precision(const rift_dit *dit)
+{
+    return dit->precision;
 }
 
 const rift_dit_hparams *rift_dit_get_hparams(const rift_dit *dit)
@@ -373,6 +419,10 @@ rift_dit_work *rift_dit_work_new(rift_dit *dit, int64_t max_seqs, int64_t max_ro
         *acts[i] = ALLOC(max_rows * MAX(D, hp->n_mels));
     w->f = ALLOC(mlp_chunk(dit, max_rows) * hp->ff_inner);
 #undef ALLOC
+    w->precision = dit->precision;
+    if (w->precision != RIFT_PRECISION_FP32)
+        w->xlow = rift_backend_alloc(
+            be, (size_t)MAX(max_rows * D, mlp_chunk(dit, max_rows) * hp->ff_inner) * 2);
     size_t ws = rift_op_attention_workspace(be, max_seqs, T, hp->n_heads, hp->head_dim);
     w->attn_work = ws ? rift_backend_alloc(be, ws) : NULL;
     w->host_tf = g_new(float, max_seqs * hp->freq_dim);
@@ -387,6 +437,7 @@ void rift_dit_work_free(rift_dit *dit, rift_dit_work *w)
                      w->h,  w->q,   w->k,  w->v, w->a,  w->f};
     for (guint i = 0; i < G_N_ELEMENTS(bufs); i++)
         rift_backend_free_mem(dit->be, bufs[i]);
+    rift_backend_free_mem(dit->be, w->xlow);
     rift_backend_free_mem(dit->be, w->attn_work);
     g_free(w->host_tf);
     g_free(w);
@@ -467,6 +518,30 @@ static void conditioning(rift_dit *dit, rift_dit_work *w, int64_t Bs, const floa
     rift_op_silu(be, w->sc, w->c, Bs * D);
 }
 
+/* A block Linear's input in the precision its weights are kept in: x itself
+ * in fp32, else x rounded once into w->xlow (q, k and v share one rounding). */
+static const void *block_input(rift_dit *dit, rift_dit_work *w, const float *x, int64_t ldx,
+                               int64_t R, int64_t in)
+{
+    if (w->precision == RIFT_PRECISION_FP32)
+        return x;
+    rift_op_to_lowp(dit->be, w->xlow, x, R, in, ldx, w->precision);
+    return w->xlow;
+}
+
+/* y[R, out] = x · Wᵀ + b for a block Linear, x from block_input (rows ldx
+ * apart in fp32, contiguous when rounded) */
+static void block_linear(rift_dit *dit, rift_dit_work *w, float *y, const void *x, int64_t ldx,
+                         rift_linear_w l, int64_t R, int64_t in, int64_t out)
+{
+    if (w->precision == RIFT_PRECISION_FP32) {
+        linear_fwd(dit->be, y, x, ldx, l, R, in, out);
+        return;
+    }
+    rift_op_fill_rows(dit->be, y, l.b, R, out);
+    rift_op_gemm_lowp(dit->be, R, out, in, x, l.lowp, 1.0f, y, out, w->precision);
+}
+
 /* Attention(h): q,k,v projections, RoPE on head 0 + per-head LN of q and k,
  * masked softmax(q·kᵀ/D)·v, output projection, padded rows zeroed. Result in a. */
 static void attention(rift_dit *dit, rift_dit_work *w, const rift_dit_block *b, int64_t Bs,
@@ -475,15 +550,16 @@ static void attention(rift_dit *dit, rift_dit_work *w, const rift_dit_block *b, 
     const rift_dit_hparams *hp = &dit->hp;
     rift_backend *be = dit->be;
     const int64_t R = Bs * T, D = hp->dim;
-    linear_fwd(be, w->q, w->h, D, b->q, R, D, D);
-    linear_fwd(be, w->k, w->h, D, b->k, R, D, D);
-    linear_fwd(be, w->v, w->h, D, b->v, R, D, D);
+    const void *h = block_input(dit, w, w->h, D, R, D);
+    block_linear(dit, w, w->q, h, D, b->q, R, D, D);
+    block_linear(dit, w, w->k, h, D, b->k, R, D, D);
+    block_linear(dit, w, w->v, h, D, b->v, R, D, D);
     rift_op_rope_headnorm(be, w->q, Bs, T, D, hp->head_dim, hp->rot_dim, dit->inv_freq, LN_EPS);
     rift_op_rope_headnorm(be, w->k, Bs, T, D, hp->head_dim, hp->rot_dim, dit->inv_freq, LN_EPS);
     /* the attention output goes to h (free again), then its projection to a */
     rift_op_attention(be, w->h, w->q, w->k, w->v, Bs, T, hp->n_heads, hp->head_dim,
                       1.0f / (float)D, len, w->attn_work);
-    linear_fwd(be, w->a, w->h, D, b->o, R, D, D);
+    block_linear(dit, w, w->a, block_input(dit, w, w->h, D, R, D), D, b->o, R, D, D);
     rift_op_zero_pad_rows(be, w->a, Bs, T, D, len);
 }
 
@@ -501,9 +577,11 @@ static void conv_mlp(rift_dit *dit, rift_dit_work *w, const rift_dit_block *b, i
     rift_op_layernorm(be, w->q, w->q, R, D, LN_EPS, NULL, NULL, NULL, NULL, 0, 0);
     for (int64_t r0 = 0; r0 < R; r0 += chunk) {
         const int64_t n = MIN(chunk, R - r0);
-        linear_fwd(be, w->f, w->q + r0 * D, D, b->ff1, n, D, F);
+        block_linear(dit, w, w->f, block_input(dit, w, w->q + r0 * D, D, n, D), D, b->ff1, n, D,
+                     F);
         rift_op_relu_sq(be, w->f, n * F);
-        linear_fwd(be, w->a + r0 * D, w->f, F, b->ff2, n, F, D);
+        block_linear(dit, w, w->a + r0 * D, block_input(dit, w, w->f, F, n, F), F, b->ff2, n, F,
+                     D);
     }
 }
 

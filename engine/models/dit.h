@@ -52,6 +52,17 @@ rift_dit *rift_dit_load_with_speakers(rift_weights *w, const char *const *speake
                                       rift_backend *be, GError **err);
 void rift_dit_free(rift_dit *dit);
 
+/* The precision of the transformer blocks' Linear layers (their q, k, v,
+ * output and MLP products: nearly all of the work). fp32 (the default)
+ * multiplies the checkpoint's weights where they are mapped; bf16 / fp16
+ * round inputs and weights (one rounded copy of the block weights, half
+ * their size) and sum in float32. Fails when the backend cannot do `p` at
+ * full speed (rift_backend_supports_precision; the precision stays as it
+ * was) or has no memory for the copy (the precision is then fp32).
+ * Call between sampling runs, not during one. */
+gboolean rift_dit_set_precision(rift_dit *dit, rift_precision p, GError **err);
+rift_precision rift_dit_get_precision(const rift_dit *dit);
+
 const rift_dit_hparams *rift_dit_get_hparams(const rift_dit *dit);
 rift_backend *rift_dit_get_backend(const rift_dit *dit);
 

@@ -65,6 +65,8 @@ typedef enum {
     OP_LEAKY_RELU,
     OP_TANH,
     OP_NSF_SOURCE,
+    /* reduced-precision Linear: to_lowp of both operands, then gemm_lowp */
+    OP_GEMM_LOWP,
     N_OPS
 } op_kind;
 
@@ -110,6 +112,8 @@ static const struct {
     [OP_LEAKY_RELU] = {"leaky_relu", 1e-7},
     [OP_TANH] = {"tanh", 1e-7},
     [OP_NSF_SOURCE] = {"nsf_source", 1e-7},
+    /* tighter: leaving out float16 rounding altogether only costs 4e-8 */
+    [OP_GEMM_LOWP] = {"gemm_lowp", 1e-9},
 };
 
 typedef struct {
@@ -158,6 +162,8 @@ typedef struct {
         int64_t T, upp, H;
         gboolean rand_ini, randn, sines;
     } nsf;
+    /* gemm_lowp: M, N, K, ld_extra (of A), beta and the precision */
+    rift_precision prec;
 } op_case;
 
 #define GEMM(ta_, tb_, M_, N_, K_, ld_extra_, alpha_, beta_)                                 \
@@ -225,6 +231,9 @@ typedef struct {
     {.op = OP_NSF_SOURCE, .nsf = {.T = T_, .upp = upp_, .H = H_, .rand_ini = rand_ini_, \
                                   .randn = randn_, .sines = sines_}}
 #define NSF_RATE 44100.0f
+#define GEMM_LOWP(M_, N_, K_, ld_extra_, beta_, prec_)                                       \
+    {.op = OP_GEMM_LOWP, .M = M_, .N = N_, .K = K_, .ld_extra = ld_extra_, .beta = beta_, \
+     .prec = RIFT_PRECISION_##prec_}
 
 /* RIFT shapes: a 3 s segment is T = 258 frames; the DiT runs B = 2 of them
  * (a guided pair) with D = 512 channels, 8 heads of 64, 31 conv taps, an
@@ -434,6 +443,15 @@ static const op_case cases[] = {
     NSF_SOURCE(17, 512, 9, TRUE, FALSE, TRUE),
     NSF_SOURCE(258, 512, 9, FALSE, FALSE, FALSE),
     NSF_SOURCE(258, 512, 9, TRUE, TRUE, TRUE),
+    /* the DiT's block Linears in bf16 / fp16: q (beta 1 after the bias
+     * fill), the MLP pair; odd sizes and a strided input */
+    GEMM_LOWP(1, 1, 1, 0, 0.0f, BF16),
+    GEMM_LOWP(13, 7, 5, 3, 1.0f, BF16),
+    GEMM_LOWP(13, 7, 5, 3, 1.0f, FP16),
+    GEMM_LOWP(516, 512, 512, 0, 1.0f, BF16),
+    GEMM_LOWP(256, 2048, 512, 0, 1.0f, BF16),
+    GEMM_LOWP(256, 512, 2048, 0, 0.0f, BF16),
+    GEMM_LOWP(516, 512, 512, 0, 1.0f, FP16),
 };
 
 /* ---- case data ---- */
@@ -572,6 +590,10 @@ static char *case_name(const op_case *c)
                                c->in_place ? " in place" : "");
     case OP_TANH:
         return g_strdup_printf("tanh n " I64 "%s", c->n, c->in_place ? " in place" : "");
+    case OP_GEMM_LOWP:
+        return g_strdup_printf("gemm_lowp %s M " I64 " N " I64 " K " I64 " ld+" I64 " beta %g",
+                               rift_precision_to_string(c->prec), c->M, c->N, c->K, c->ld_extra,
+                               c->beta);
     case OP_NSF_SOURCE:
         return g_strdup_printf("nsf_source T " I64 " upp " I64 " H " I64 "%s%s%s", c->nsf.T,
                                c->nsf.upp, c->nsf.H, c->nsf.rand_ini ? " rand_ini" : "",
@@ -652,6 +674,13 @@ static void make_inputs(const op_case *c, case_data *d)
         d->ldc = c->N + c->ld_extra;
         add_matrix(d, c->ta ? c->K : c->M, c->ta ? c->M : c->K, d->lda);
         add_matrix(d, c->tb ? c->N : c->K, c->tb ? c->K : c->N, d->ldb);
+        set_output(d, c->M, c->N, d->ldc);
+        break;
+    case OP_GEMM_LOWP:
+        d->lda = c->K + c->ld_extra;
+        d->ldc = c->N;
+        add_matrix(d, c->M, c->K, d->lda);
+        add_matrix(d, c->N, c->K, c->K);
         set_output(d, c->M, c->N, d->ldc);
         break;
     case OP_REFLECT_PAD:
@@ -872,6 +901,7 @@ static float initial_output(const op_case *c, int64_t j)
 {
     switch (c->op) {
     case OP_GEMM:
+    case OP_GEMM_LOWP:
         return c->beta != 0.0f ? uniform_sym() : NAN; /* beta == 0: C must not be read */
     case OP_LOG_CLAMP: /* zeros, negatives, 1e-7 .. 55 around the floor */
         return j % 5 == 0   ? 0.0f
@@ -977,6 +1007,8 @@ static void upload_case(rift_backend *be, const op_case *c, const case_data *d, 
                                                    c->opw));
     if (c->op == OP_GRU)
         b->work = rift_backend_alloc(be, 4 * c->D * sizeof(float));
+    if (c->op == OP_GEMM_LOWP) /* the rounded A and W, 2 bytes a value */
+        b->work = rift_backend_alloc(be, (size_t)(c->M + c->N) * c->K * 2);
     if (c->op == OP_CONV1D)
         b->work = rift_backend_alloc(
             be, rift_op_conv1d_workspace(be, c->c1d.L, c->c1d.Cin, c->c1d.Cout, c->c1d.k,
@@ -1005,6 +1037,13 @@ static void enqueue_op(rift_backend *be, const op_case *c, const case_data *d, c
         rift_op_gemm(be, c->ta, c->tb, c->M, c->N, c->K, c->alpha, in[0], d->lda, in[1], d->ldb,
                      c->beta, out, d->ldc);
         break;
+    case OP_GEMM_LOWP: {
+        char *w16 = (char *)b->work + c->M * c->K * 2;
+        rift_op_to_lowp(be, b->work, in[0], c->M, c->K, d->lda, c->prec);
+        rift_op_to_lowp(be, w16, in[1], c->N, c->K, c->K, c->prec);
+        rift_op_gemm_lowp(be, c->M, c->N, c->K, b->work, w16, c->beta, out, d->ldc, c->prec);
+        break;
+    }
     case OP_REFLECT_PAD:
         rift_op_reflect_pad(be, out, in[0], c->n, c->pad);
         break;
@@ -1357,6 +1396,24 @@ static void naive_nsf_source(const op_case *c, float *const *in, double *ref)
     }
 }
 
+/* x rounded to nearest even with `bits` significant bits and no step below
+ * 2^min_exp: bfloat16 is (8, -133), float16 (11, -24); no value here
+ * overflows either. */
+static double round_to_bits(double x, int bits, int min_exp)
+{
+    int e;
+    if (x == 0.0)
+        return 0.0;
+    frexp(x, &e);
+    const double step = ldexp(1.0, MAX(e - bits, min_exp));
+    return nearbyint(x / step) * step; /* the default rounding mode: to even */
+}
+
+static double round_prec(double x, rift_precision p)
+{
+    return p == RIFT_PRECISION_BF16 ? round_to_bits(x, 8, -133) : round_to_bits(x, 11, -24);
+}
+
 /* The inputs: in[i] of the case, x0 the output buffer before the op. */
 static void reference(const op_case *c, const case_data *d, double *ref)
 {
@@ -1658,6 +1715,23 @@ static void reference(const op_case *c, const case_data *d, double *ref)
     case OP_NSF_SOURCE:
         naive_nsf_source(c, in, ref);
         break;
+    case OP_GEMM_LOWP: {
+        double *a = g_new(double, c->M * c->K), *w = g_new(double, c->N * c->K);
+        for (int64_t i = 0; i < c->M * c->K; i++)
+            a[i] = round_prec(in[0][i / c->K * d->lda + i % c->K], c->prec);
+        for (int64_t i = 0; i < c->N * c->K; i++)
+            w[i] = round_prec(in[1][i], c->prec);
+        for (int64_t m = 0; m < c->M; m++)
+            for (int64_t n = 0; n < c->N; n++) {
+                double acc = c->beta != 0.0f ? c->beta * (double)x0[m * d->ldc + n] : 0.0;
+                for (int64_t k = 0; k < c->K; k++)
+                    acc += a[m * c->K + k] * w[n * c->K + k];
+                ref[m * c->N + n] = acc;
+            }
+        g_free(a);
+        g_free(w);
+        break;
+    }
     default:
         g_assert_not_reached();
     }
