@@ -282,7 +282,7 @@ typedef struct {
 static void run_dit_step(gpointer data)
 {
     dit_step *s = data;
-    rift_dit_eval(s->dit, s->work, s->seqs, s->T, s->x, s->time, s->len, NULL, s->out);
+    rift_dit_eval(s->dit, s->work, s->seqs, s->T, s->x, 0, s->len, NULL, s->out);
     rift_backend_sync(rift_dit_get_backend(s->dit), NULL);
 }
 
@@ -329,6 +329,7 @@ static int bench_dit(const bench_args *a, rift_backend *be, double peak)
         s.time[i] = 0.5f;
         s.len[i] = (int32_t)T;
     }
+    rift_dit_set_times(dit, s.work, S, s.time, 1);
 
     const double t = time_median(run_dit_step, &s, a->runs);
     const double flop = rift_dit_flops(hp, S, T), gflops = flop / t / 1e9;

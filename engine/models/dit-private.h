@@ -58,16 +58,19 @@ typedef struct {
     int64_t max_seqs, max_rows;
     float *ic;      /* [rows, D]  cond half of input_embed.proj + its bias (fixed per run) */
     float *spk;     /* [seqs, D]  speaker (or null speaker) vectors */
-    float *tf;      /* [seqs, freq_dim] timestep sinusoids */
-    float *c;       /* [seqs, D]  conditioning vector tembed(t) + spk */
-    float *sc;      /* [seqs, D]  SiLU(c) */
+    /* per time point k of the run (rift_dit_set_times), [n_times, seqs, D]:
+     * c = tembed(t) + spk and sc_tab = SiLU(c); sc points at the current
+     * point's rows during an evaluation */
+    int64_t n_times;
+    float *c_tab, *sc_tab;
+    const float *sc;
     float *mod;     /* [seqs, 6D] adaLN modulation of the current block */
     float *x, *h, *q, *k, *v, *a; /* [rows, D] */
     float *f;       /* [rows, F] */
     void *xlow;     /* a block Linear's input rounded to the precision (NULL in fp32) */
     rift_precision precision; /* the model's when the buffers were made */
     void *attn_work;
-    float *host_tf; /* host staging for tf */
+    float *host_tf; /* host staging of the time sinusoids (the upload reads it) */
 } rift_dit_work;
 
 rift_dit_work *rift_dit_work_new(rift_dit *dit, int64_t max_seqs, int64_t max_rows);
@@ -81,8 +84,15 @@ void rift_dit_embed_conditions(rift_dit *dit, rift_dit_work *w, int64_t Bs, int6
 /* Fixed per run: the speaker vector of each sequence (host arrays). */
 void rift_dit_set_speakers(rift_dit *dit, rift_dit_work *w, int64_t Bs, const int64_t *spk,
                            const gboolean *drop);
-/* One evaluation: out [Bs·T, n_mels] = v(x, time) for x [Bs·T, n_mels]
- * (device), time[Bs] and len[Bs] (host); blocks with skip[i] TRUE are
- * identity (skip may be NULL). */
+/* Fixed per run, after rift_dit_set_speakers: every sequence's conditioning
+ * vector at each of the run's n_times time points (times [n_times, Bs],
+ * host), computed here once so that evaluations neither upload nor
+ * recompute it. Allocates (set-up, not the step loop): running out of
+ * memory is the backend's sticky error. */
+void rift_dit_set_times(rift_dit *dit, rift_dit_work *w, int64_t Bs, const float *times,
+                        int64_t n_times);
+/* One evaluation: out [Bs·T, n_mels] = v(x, t_k) for x [Bs·T, n_mels]
+ * (device) at time point k of rift_dit_set_times, len[Bs] (host); blocks
+ * with skip[i] TRUE are identity (skip may be NULL). */
 void rift_dit_eval(rift_dit *dit, rift_dit_work *w, int64_t Bs, int64_t T, const float *x,
-                   const float *time, const int32_t *len, const gboolean *skip, float *out);
+                   int64_t k, const int32_t *len, const gboolean *skip, float *out);

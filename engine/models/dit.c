@@ -410,9 +410,6 @@ rift_dit_work *rift_dit_work_new(rift_dit *dit, int64_t max_seqs, int64_t max_ro
 #define ALLOC(n) rift_backend_alloc(be, (size_t)(n) * sizeof(float))
     w->ic = ALLOC(max_rows * D);
     w->spk = ALLOC(max_seqs * D);
-    w->tf = ALLOC(max_seqs * hp->freq_dim);
-    w->c = ALLOC(max_seqs * D);
-    w->sc = ALLOC(max_seqs * D);
     w->mod = ALLOC(max_seqs * 6 * D);
     float **acts[] = {&w->x, &w->h, &w->q, &w->k, &w->v, &w->a};
     for (guint i = 0; i < G_N_ELEMENTS(acts); i++)
@@ -425,7 +422,6 @@ rift_dit_work *rift_dit_work_new(rift_dit *dit, int64_t max_seqs, int64_t max_ro
             be, (size_t)MAX(max_rows * D, mlp_chunk(dit, max_rows) * hp->ff_inner) * 2);
     size_t ws = rift_op_attention_workspace(be, max_seqs, T, hp->n_heads, hp->head_dim);
     w->attn_work = ws ? rift_backend_alloc(be, ws) : NULL;
-    w->host_tf = g_new(float, max_seqs * hp->freq_dim);
     return w;
 }
 
@@ -433,8 +429,8 @@ void rift_dit_work_free(rift_dit *dit, rift_dit_work *w)
 {
     if (!w)
         return;
-    float *bufs[] = {w->ic, w->spk, w->tf, w->c, w->sc, w->mod, w->x,
-                     w->h,  w->q,   w->k,  w->v, w->a,  w->f};
+    float *bufs[] = {w->ic, w->spk, w->c_tab, w->sc_tab, w->mod, w->x,
+                     w->h,  w->q,   w->k,     w->v,      w->a,   w->f};
     for (guint i = 0; i < G_N_ELEMENTS(bufs); i++)
         rift_backend_free_mem(dit->be, bufs[i]);
     rift_backend_free_mem(dit->be, w->xlow);
@@ -502,20 +498,32 @@ static void timestep_sinusoid(float *out, const float *time, int64_t Bs, int64_t
     }
 }
 
-/* c = tembed(t) + spk: the vector every adaLN is conditioned on; sc = SiLU(c). */
-static void conditioning(rift_dit *dit, rift_dit_work *w, int64_t Bs, const float *time)
+/* c = tembed(t) + spk: the vector every adaLN is conditioned on; sc = SiLU(c).
+ * All n_times points at once: rows = n_times · Bs, the speaker rows repeat. */
+void rift_dit_set_times(rift_dit *dit, rift_dit_work *w, int64_t Bs, const float *times,
+                        int64_t n_times)
 {
     const rift_dit_hparams *hp = &dit->hp;
     rift_backend *be = dit->be;
-    const int64_t D = hp->dim;
-    timestep_sinusoid(w->host_tf, time, Bs, hp->freq_dim);
-    rift_backend_upload(be, w->tf, w->host_tf, Bs * hp->freq_dim * sizeof(float));
-    linear_fwd(be, w->sc, w->tf, hp->freq_dim, dit->time_emb, Bs, hp->freq_dim, D);
-    rift_op_silu(be, w->sc, w->sc, Bs * D);
-    linear_fwd(be, w->c, w->sc, D, dit->time_proj, Bs, D, D);
-    debug_dump(dit, "tembed", w->c, Bs, D);
-    rift_op_axpy(be, w->c, D, w->spk, D, Bs, D, 1.0f);
-    rift_op_silu(be, w->sc, w->c, Bs * D);
+    const int64_t D = hp->dim, rows = n_times * Bs;
+    rift_backend_free_mem(be, w->c_tab);
+    rift_backend_free_mem(be, w->sc_tab);
+    w->n_times = n_times;
+    w->c_tab = rift_backend_alloc(be, rows * D * sizeof(float));
+    w->sc_tab = rift_backend_alloc(be, rows * D * sizeof(float));
+    float *tf = rift_backend_alloc(be, rows * hp->freq_dim * sizeof(float));
+    g_free(w->host_tf);
+    w->host_tf = g_new(float, rows * hp->freq_dim);
+    timestep_sinusoid(w->host_tf, times, rows, hp->freq_dim);
+    rift_backend_upload(be, tf, w->host_tf, rows * hp->freq_dim * sizeof(float));
+    linear_fwd(be, w->sc_tab, tf, hp->freq_dim, dit->time_emb, rows, hp->freq_dim, D);
+    rift_op_silu(be, w->sc_tab, w->sc_tab, rows * D);
+    linear_fwd(be, w->c_tab, w->sc_tab, D, dit->time_proj, rows, D, D);
+    debug_dump(dit, "tembed", w->c_tab, rows, D);
+    for (int64_t k = 0; k < n_times; k++)
+        rift_op_axpy(be, w->c_tab + k * Bs * D, D, w->spk, D, Bs, D, 1.0f);
+    rift_op_silu(be, w->sc_tab, w->c_tab, rows * D);
+    rift_backend_free_mem(be, tf); /* stream-ordered on CUDA */
 }
 
 /* A block Linear's input in the precision its weights are kept in: x itself
@@ -610,12 +618,13 @@ static void dit_block(rift_dit *dit, rift_dit_work *w, int il, int64_t Bs, int64
 }
 
 void rift_dit_eval(rift_dit *dit, rift_dit_work *w, int64_t Bs, int64_t T, const float *x,
-                   const float *time, const int32_t *len, const gboolean *skip, float *out)
+                   int64_t k, const int32_t *len, const gboolean *skip, float *out)
 {
     const rift_dit_hparams *hp = &dit->hp;
     rift_backend *be = dit->be;
     const int64_t R = Bs * T, D = hp->dim;
-    conditioning(dit, w, Bs, time);
+    g_return_if_fail(k >= 0 && k < w->n_times);
+    w->sc = w->sc_tab + k * Bs * D;
 
     /* input embedding: x = LN(proj(concat(mel_embed(x), cond))) where the
      * cond half of proj, with its bias, is ic: x = LN(mel_embed(x)·proj[:, :D]ᵀ + ic) */
@@ -695,7 +704,8 @@ gboolean rift_dit_forward(rift_dit *dit, const rift_dit_input *in, float *out, G
 
     rift_dit_embed_conditions(dit, w, B, T, d_f0, d_rms, d_cvec);
     rift_dit_set_speakers(dit, w, B, in->spk, in->drop_speaker);
-    rift_dit_eval(dit, w, B, T, d_x, in->time, in->frame_len, skip, d_out);
+    rift_dit_set_times(dit, w, B, in->time, 1);
+    rift_dit_eval(dit, w, B, T, d_x, 0, in->frame_len, skip, d_out);
     rift_backend_download(be, out, d_out, R * hp->n_mels * fb);
     gboolean ok = rift_backend_sync(be, err);
 

@@ -110,7 +110,6 @@ typedef struct {
     double *mom;         /* [4] moments before / after guidance */
     const int32_t *len; /* [B] host: frame_len per item */
     int32_t *len_b;      /* [B·nc] host: frame_len per sequence of the batched evaluation */
-    float *time_b;       /* [B·nc] host */
     gboolean *skip_mask; /* [depth] host */
 } sampler;
 
@@ -140,6 +139,19 @@ static void embed_batched_conditions(sampler *s, rift_dit_work *w, const rift_rf
     rift_backend_free_mem(s->be, cvec);
 }
 
+/* Evaluation k of the run is at time grid[k] for all `seqs` sequences. */
+static void set_grid_times(rift_dit *dit, rift_dit_work *w, int64_t seqs, int steps)
+{
+    const int64_t evals = MAX(steps - 1, 1);
+    float *grid = g_new(float, steps), *times = g_new(float, evals * seqs);
+    rift_rf_time_grid(grid, steps);
+    for (int64_t i = 0; i < evals * seqs; i++)
+        times[i] = grid[i / seqs];
+    rift_dit_set_times(dit, w, seqs, times, evals);
+    g_free(grid);
+    g_free(times);
+}
+
 static void sampler_setup(sampler *s, rift_dit *dit, const rift_rf_params *p,
                           const rift_rf_input *in)
 {
@@ -161,7 +173,6 @@ static void sampler_setup(sampler *s, rift_dit *dit, const rift_rf_params *p,
 
     s->len = in->frame_len;
     s->len_b = g_new(int32_t, Bs);
-    s->time_b = g_new(float, Bs);
     int64_t *spk_b = g_new(int64_t, Bs);
     gboolean *drop_b = g_new0(gboolean, Bs);
     for (int64_t i = 0; i < Bs; i++) {
@@ -172,10 +183,12 @@ static void sampler_setup(sampler *s, rift_dit *dit, const rift_rf_params *p,
     s->work = rift_dit_work_new(dit, Bs, Bs * in->T);
     embed_batched_conditions(s, s->work, in, nc, s->ds);
     rift_dit_set_speakers(dit, s->work, Bs, spk_b, drop_b);
+    set_grid_times(dit, s->work, Bs, p->steps);
     if (s->skip) {
         s->plain = rift_dit_work_new(dit, B, B * in->T);
         embed_batched_conditions(s, s->plain, in, 1, FALSE);
         rift_dit_set_speakers(dit, s->plain, B, in->spk, NULL);
+        set_grid_times(dit, s->plain, B, p->steps);
         s->skip_mask = g_new0(gboolean, hp->depth);
         for (int i = 0; i < p->n_cfg_skip; i++)
             s->skip_mask[p->cfg_skip_layers[i]] = TRUE;
@@ -205,7 +218,6 @@ static void sampler_free(sampler *s)
         rift_backend_free_mem(s->be, bufs[i]);
     rift_backend_free_mem(s->be, s->mom);
     g_free(s->len_b);
-    g_free(s->time_b);
     g_free(s->skip_mask);
 }
 
@@ -213,18 +225,16 @@ static void sampler_free(sampler *s)
  *   pred = p_cond; pred += (pred − p_bad)·ds; pred += (pred − p_nospk)·spk;
  *   pred += (pred − p_skip)·skip;
  *   pred = r·pred·std(p_cond)/std(pred) + (1 − r)·pred   (stds over everything) */
-static void guided_velocity(sampler *s, const rift_rf_params *p, float t)
+static void guided_velocity(sampler *s, const rift_rf_params *p, int k)
 {
     rift_backend *be = s->be;
     const int64_t B = s->B, nc = s->nc, n = s->n, stride = nc * n;
-    for (int64_t i = 0; i < B * nc; i++)
-        s->time_b[i] = t;
     if (nc > 1) { /* repeat_interleave(y, nc) */
         rift_backend_memset0(be, s->xb, B * nc * n * sizeof(float));
         for (int64_t c = 0; c < nc; c++)
             rift_op_axpy(be, s->xb + c * n, stride, s->y, n, B, n, 1.0f);
     }
-    rift_dit_eval(s->dit, s->work, B * nc, s->T, nc > 1 ? s->xb : s->y, s->time_b, s->len_b, NULL,
+    rift_dit_eval(s->dit, s->work, B * nc, s->T, nc > 1 ? s->xb : s->y, k, s->len_b, NULL,
                   s->preds);
     if (s->rescale)
         rift_op_moments(be, s->mom, s->preds, stride, B, n);
@@ -234,7 +244,7 @@ static void guided_velocity(sampler *s, const rift_rf_params *p, float t)
         rift_op_guide(be, s->preds, stride, s->preds + (nc - 1) * n, stride, B, n,
                       p->spk_cfg_strength);
     if (s->skip) {
-        rift_dit_eval(s->dit, s->plain, B, s->T, s->y, s->time_b, s->len, s->skip_mask,
+        rift_dit_eval(s->dit, s->plain, B, s->T, s->y, k, s->len, s->skip_mask,
                       s->pskip);
         rift_op_guide(be, s->preds, stride, s->pskip, n, B, n, p->skip_cfg_strength);
     }
@@ -286,7 +296,7 @@ gboolean rift_rf_sample(rift_dit *dit, const rift_rf_params *p, const rift_rf_in
         rift_backend_download(s.be, trajectory, s.y, state_bytes);
 
     for (int k = 0; k + 1 < p->steps; k++) {
-        guided_velocity(&s, p, grid[k]);
+        guided_velocity(&s, p, k);
         const float dt = grid[k + 1] - grid[k];
         rift_op_axpy(s.be, s.y, n, s.preds, s.nc * n, B, n, dt);
         if (trajectory)
