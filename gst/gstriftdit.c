@@ -655,7 +655,9 @@ copy_feature (GstBuffer * buffer, GstRiftFeatureKind kind, gfloat * dst)
 }
 
 /* Samples `n` segments as one batch, as infer.py does; T = 0 segments take
- * no part. Segment number k draws its noise from stream k. */
+ * no part. Segment number k draws its noise from stream k. Each sampled
+ * segment's meta records the batch's padded length, with which riftvocoder
+ * vocodes it. */
 static gboolean
 gst_rift_dit_process_batch (GstRiftSegmentFilter * filter,
     GstBuffer * const *segments, gfloat * const *out, guint n,
@@ -729,11 +731,14 @@ gst_rift_dit_process_batch (GstRiftSegmentFilter * filter,
 
     ok = rift_rf_sample (self->dit, &s.rf, &in, sampled, NULL, error);
   }
-  /* each segment's outmel cut back to its own T */
+  /* each segment's outmel cut back to its own T; its rows beyond T in the
+   * batch are the zero source mel (rf.py's torch.where (mask, out,
+   * src_mel)), which riftvocoder puts back from batch_frames */
   for (i = 0, b = 0; ok && i < n; i++) {
     if (out[i] == NULL)
       continue;
     memcpy (out[i], sampled + b * T * M, frame_len[b] * M * sizeof (gfloat));
+    gst_buffer_get_rift_features_meta (segments[i])->batch_frames = T;
     b++;
   }
 

@@ -488,9 +488,9 @@ update_latency (GstRiftSegmentFilter * filter, GstClockTime elapsed)
         gst_message_new_latency (GST_OBJECT (filter)));
 }
 
-/* Computes the added feature of every held segment and appends it
- * (replacing the segments in `held` by writable ones). FALSE after posting
- * an error. */
+/* Computes the added feature of every held segment and appends it. The
+ * segments in `held` are replaced by writable ones first, so that
+ * process_batch may update their metas. FALSE after posting an error. */
 static gboolean
 gst_rift_segment_filter_process_held (GstRiftSegmentFilter * filter)
 {
@@ -525,6 +525,9 @@ gst_rift_segment_filter_process_held (GstRiftSegmentFilter * filter)
         number++;
       continue;
     }
+    /* a buffer held elsewhere too is copied; the copy shares the
+     * memories */
+    l->data = gst_rift_features_make_writable (l->data);
     segments[i] = l->data;
     numbers[i] = number++;
     meta = gst_buffer_get_rift_features_meta (segments[i]);
@@ -568,19 +571,12 @@ gst_rift_segment_filter_process_held (GstRiftSegmentFilter * filter)
           elapsed / 1e6 / ((gdouble) n_samples / GST_RIFT_RATE));
       update_latency (filter, elapsed * GST_USECOND);
     }
-    i = 0;
-    for (l = priv->held.head; l; l = l->next) {
-      GstRiftFeaturesMeta *meta;
+    for (i = 0; i < n; i++) {
+      GstRiftFeaturesMeta *meta =
+          gst_buffer_get_rift_features_meta (segments[i]);
 
-      if (!is_segment (l->data))
-        continue;
-      /* a buffer held elsewhere too is copied; the copy shares the
-       * memories */
-      l->data = gst_rift_features_make_writable (l->data);
-      meta = gst_buffer_get_rift_features_meta (l->data);
-      gst_rift_features_add (l->data, klass->adds, mems[i], RIFT_F32,
+      gst_rift_features_add (segments[i], klass->adds, mems[i], RIFT_F32,
           meta->n_frames, width);
-      i++;
     }
   }
 

@@ -72,7 +72,9 @@ G_DECLARE_DERIVABLE_TYPE (GstRiftSegmentFilter, gst_rift_segment_filter,
  *   otherwise.
  * @process_batch: optional, instead of process: the added features of @n
  *   segments processed together, @out[i] [T_i, width] for segment i (NULL
- *   when T_i = 0); @numbers[i] is the number of segment i in the stream
+ *   when T_i = 0); the @segments are writable, so it may record in their
+ *   GstRiftFeaturesMeta how they were processed (riftdit's batch_frames);
+ *   @numbers[i] is the number of segment i in the stream
  *   (from 0 at start, STREAM_START and FLUSH_STOP; every buffer counts,
  *   GAP ones too, so a buffer has the same number in every element).
  *   Called only when one of them has frames. Errors as for process.

@@ -501,8 +501,9 @@ GST_START_TEST (test_parity_seeded_noise)
 
 GST_END_TEST;
 
-/* batch-size 2: two segments of different lengths are one padded batch;
- * order, timestamps and flags are kept; EOS drains a partial batch. */
+/* batch-size 2: two segments of different lengths are one padded batch,
+ * whose length each one's meta records for riftvocoder; order, timestamps
+ * and flags are kept; EOS drains a partial batch. */
 GST_START_TEST (test_batch)
 {
   Seg *segs[3] = {
@@ -550,6 +551,8 @@ GST_START_TEST (test_batch)
 
     check_out (out, segs[i], i < 2 ? want01[i] : want2[0], pts[i], offset[i],
         discont[i]);
+    fail_unless_equals_uint64 (gst_buffer_get_rift_features_meta
+        (out)->batch_frames, i < 2 ? 110 : 40);
     gst_buffer_unref (out);
   }
   fail_unless (pop_error (bus) == NULL);
@@ -679,6 +682,9 @@ GST_START_TEST (test_zero_frames)
               GST_MSECOND, 300, FALSE)), GST_FLOW_OK);
   out = gst_harness_pull (h);
   check_out (out, segs[0], NULL, 0, 0, FALSE);
+  /* not sampled, so not padded: riftvocoder makes zeros of it */
+  fail_unless_equals_uint64 (gst_buffer_get_rift_features_meta
+      (out)->batch_frames, 0);
   gst_buffer_unref (out);
   out = gst_harness_pull (h);
   check_out (out, segs[1], want[1], GST_MSECOND, 300, FALSE);
