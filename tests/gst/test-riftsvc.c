@@ -17,7 +17,8 @@
  *           listing alice, bob and carol; with a missing model file: exit 1
  *           and a message naming the file; without the pretrained models:
  *           a message naming the default vocoder path; and the bin's
- *           properties reach its children (case1's options).
+ *           properties reach its children, whose riftdit batches by length
+ *           as infer.py (case1's options).
  *
  * wavparse (or, for rift-tool, decodebin/wavenc) missing is a skip. */
 #include "e2e-options.h"
@@ -240,6 +241,7 @@ case_errors (rift_weights * ref)
   gdouble key = 0;
   gfloat noise = 1;
   gint steps = 0;
+  gboolean by_length = FALSE;
   gchar *path = NULL;
   gint status;
 
@@ -273,8 +275,11 @@ case_errors (rift_weights * ref)
     g_object_get (child, "key-shift", &key, NULL);
     gst_object_unref (child);
     child = gst_bin_get_by_name (GST_BIN (svc), "dit");
-    g_object_get (child, "infer-steps", &steps, NULL);
+    g_object_get (child, "infer-steps", &steps, "batch-by-length", &by_length,
+        NULL);
     gst_object_unref (child);
+    /* infer.py's batches */
+    rift_test_true (by_length, "riftsvc's dit batches by length");
     child = gst_bin_get_by_name (GST_BIN (svc), "vocoder");
     g_object_get (child, "noise-scale", &noise, NULL);
     rift_test_true (key == 3.0 && steps == 9 && noise == 0.5f,
