@@ -98,8 +98,7 @@ run (rift_weights * ref, const gchar * stage)
    * hanging the test. A batch's first segment waits for the whole batch,
    * which on a loaded machine takes minutes. */
   for (;;) {
-    g_signal_emit_by_name (sink, "try-pull-sample", 500 * GST_SECOND,
-        &sample);
+    g_signal_emit_by_name (sink, "try-pull-sample", 500 * GST_SECOND, &sample);
     if (sample == NULL)
       break;
     g_ptr_array_add (buffers, gst_buffer_ref (gst_sample_get_buffer (sample)));
@@ -196,8 +195,7 @@ check_segments (GPtrArray * buffers, rift_weights * ref)
         "buffer %u: PTS %" GST_TIME_FORMAT, i,
         GST_TIME_ARGS (GST_BUFFER_PTS (b)));
     printf ("buffer %u: [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ")%s\n",
-        i, GST_BUFFER_OFFSET (b), GST_BUFFER_OFFSET_END (b),
-        gap ? " GAP" : "");
+        i, GST_BUFFER_OFFSET (b), GST_BUFFER_OFFSET_END (b), gap ? " GAP" : "");
     if (gap)
       rift_test_true (meta && meta->n_frames == 0
           && gst_rift_features_peek (b, GST_RIFT_FEATURE_MEL, NULL) == NULL,
@@ -547,8 +545,7 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   if (argc < 3) {
-    fprintf (stderr, "usage: %s CASE slicer|stages|vocoder|output\n",
-        argv[0]);
+    fprintf (stderr, "usage: %s CASE slicer|stages|vocoder|output\n", argv[0]);
     return 2;
   }
   stage = argv[2];

@@ -611,8 +611,7 @@ GST_START_TEST (test_batch_by_length)
   GST_BUFFER_FLAG_SET (gap, GST_BUFFER_FLAG_GAP);
 
   h = start (make_dit (&bus, "speaker", "alice", "infer-steps", 4,
-          "seed", (guint64) 9, "batch-size", 2, "batch-by-length", TRUE,
-          NULL));
+          "seed", (guint64) 9, "batch-size", 2, "batch-by-length", TRUE, NULL));
   fail_unless_equals_int (gst_harness_push (h, seg_buffer (segs[0], pts[0],
               offset[0], FALSE)), GST_FLOW_OK);
   fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (gap)),
