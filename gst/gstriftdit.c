@@ -24,7 +24,9 @@
  * Buffers flagged GAP pass through untouched.
  *
  * With #GstRiftDit:batch-size N > 1, N segments are sampled together as one
- * batch (faster on a GPU), padded to the longest as infer.py pads them.
+ * batch (faster on a GPU), padded to the longest as infer.py pads them;
+ * with #GstRiftDit:batch-by-length, the batches are infer.py's: cut from
+ * the whole stream's segments sorted by length.
  *
  * The initial noise of the n-th segment of a stream comes from
  * #GstRiftDit:seed and n (gst/riftnoise.h), so the same input and seed give
@@ -60,6 +62,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_rift_dit_debug);
 #define DEFAULT_CFG_RESCALE 0.7f
 #define DEFAULT_CVEC_DOWNSAMPLE_RATE 2
 #define DEFAULT_BATCH_SIZE 1
+#define DEFAULT_BATCH_BY_LENGTH FALSE
 #define DEFAULT_SEED 0
 #define DEFAULT_NOISE_SCALE 1.0f
 #define DEFAULT_PRECISION RIFT_PRECISION_FP32
@@ -80,6 +83,7 @@ enum
   PROP_CFG_RESCALE,
   PROP_CVEC_DOWNSAMPLE_RATE,
   PROP_BATCH_SIZE,
+  PROP_BATCH_BY_LENGTH,
   PROP_SEED,
   PROP_NOISE_SCALE,
   PROP_PRECISION,
@@ -104,6 +108,7 @@ struct _GstRiftDit
   gfloat cfg_rescale;
   gint cvec_downsample_rate;
   gint batch_size;
+  gboolean batch_by_length;
   guint64 seed;
   gfloat noise_scale;
   rift_precision precision;
@@ -160,7 +165,8 @@ static void gst_rift_dit_stop (GstRiftSegmentFilter * filter);
 static gint64 gst_rift_dit_get_added_width (GstRiftSegmentFilter * filter);
 static gboolean gst_rift_dit_check_caps (GstRiftSegmentFilter * filter,
     const GstCaps * caps, GstRiftFeatureMask kinds, gint cvec_dim);
-static guint gst_rift_dit_get_batch_size (GstRiftSegmentFilter * filter);
+static guint gst_rift_dit_get_batch_size (GstRiftSegmentFilter * filter,
+    gboolean * by_length);
 static gboolean gst_rift_dit_process_batch (GstRiftSegmentFilter * filter,
     GstBuffer * const *segments, gfloat * const *out, guint n,
     const guint64 * numbers, GError ** error);
@@ -370,6 +376,28 @@ gst_rift_dit_class_init (GstRiftDitClass * klass)
           GST_PARAM_MUTABLE_READY));
 
   /**
+   * GstRiftDit:batch-by-length:
+   *
+   * Form the batches as infer.py does: hold every segment until the stream
+   * ends (EOS; or a GAP event, STREAM_START, a caps or segment change),
+   * sort them by length and cut the batches from that order, so that
+   * segments of similar length share a batch (less padding) and the
+   * output is infer.py's for any number of segments. Off, consecutive
+   * segments form a batch as soon as #GstRiftDit:batch-size have come.
+   * Only with #GstRiftDit:batch-size > 1; ignored when live.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_BATCH_BY_LENGTH,
+      g_param_spec_boolean ("batch-by-length", "Batch by length",
+          "Hold the stream's segments until it ends and batch them sorted by"
+          " length, as infer.py --batch-size (no output before the end);"
+          " off: consecutive segments form a batch as soon as it is full",
+          DEFAULT_BATCH_BY_LENGTH,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
    * GstRiftDit:seed:
    *
    * Seed of the sampler's initial noise. The noise of the n-th segment
@@ -462,6 +490,7 @@ gst_rift_dit_init (GstRiftDit * self)
   self->cfg_rescale = DEFAULT_CFG_RESCALE;
   self->cvec_downsample_rate = DEFAULT_CVEC_DOWNSAMPLE_RATE;
   self->batch_size = DEFAULT_BATCH_SIZE;
+  self->batch_by_length = DEFAULT_BATCH_BY_LENGTH;
   self->seed = DEFAULT_SEED;
   self->noise_scale = DEFAULT_NOISE_SCALE;
   self->precision = DEFAULT_PRECISION;
@@ -527,6 +556,9 @@ gst_rift_dit_set_property (GObject * object, guint prop_id,
     case PROP_BATCH_SIZE:
       self->batch_size = g_value_get_int (value);
       break;
+    case PROP_BATCH_BY_LENGTH:
+      self->batch_by_length = g_value_get_boolean (value);
+      break;
     case PROP_SEED:
       self->seed = g_value_get_uint64 (value);
       break;
@@ -586,6 +618,9 @@ gst_rift_dit_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_BATCH_SIZE:
       g_value_set_int (value, self->batch_size);
+      break;
+    case PROP_BATCH_BY_LENGTH:
+      g_value_set_boolean (value, self->batch_by_length);
       break;
     case PROP_SEED:
       g_value_set_uint64 (value, self->seed);
@@ -709,7 +744,9 @@ copy_feature (GstBuffer * buffer, GstRiftFeatureKind kind, gfloat * dst)
 }
 
 /* Samples `n` segments as one batch, as infer.py does; T = 0 segments take
- * no part. Segment number k draws its noise from stream k. */
+ * no part. Segment number k draws its noise from stream k. Each sampled
+ * segment's meta records the batch's padded length, with which riftvocoder
+ * vocodes it. */
 static gboolean
 gst_rift_dit_process_batch (GstRiftSegmentFilter * filter,
     GstBuffer * const *segments, gfloat * const *out, guint n,
@@ -783,11 +820,14 @@ gst_rift_dit_process_batch (GstRiftSegmentFilter * filter,
 
     ok = rift_rf_sample (self->dit, &s.rf, &in, sampled, NULL, error);
   }
-  /* each segment's outmel cut back to its own T */
+  /* each segment's outmel cut back to its own T; its rows beyond T in the
+   * batch are the zero source mel (rf.py's torch.where (mask, out,
+   * src_mel)), which riftvocoder puts back from batch_frames */
   for (i = 0, b = 0; ok && i < n; i++) {
     if (out[i] == NULL)
       continue;
     memcpy (out[i], sampled + b * T * M, frame_len[b] * M * sizeof (gfloat));
+    gst_buffer_get_rift_features_meta (segments[i])->batch_frames = T;
     b++;
   }
 
@@ -832,13 +872,15 @@ gst_rift_dit_check_caps (GstRiftSegmentFilter * filter, const GstCaps * caps,
 }
 
 static guint
-gst_rift_dit_get_batch_size (GstRiftSegmentFilter * filter)
+gst_rift_dit_get_batch_size (GstRiftSegmentFilter * filter,
+    gboolean * by_length)
 {
   GstRiftDit *self = GST_RIFT_DIT (filter);
   guint n;
 
   GST_OBJECT_LOCK (self);
   n = self->batch_size;
+  *by_length = self->batch_by_length;
   GST_OBJECT_UNLOCK (self);
   return n;
 }

@@ -488,46 +488,29 @@ update_latency (GstRiftSegmentFilter * filter, GstClockTime elapsed)
         gst_message_new_latency (GST_OBJECT (filter)));
 }
 
-/* Computes the added feature of every held segment and appends it
- * (replacing the segments in `held` by writable ones). FALSE after posting
- * an error. */
+/* Computes the added feature of the `n` segments `segments` (writable, with
+ * their numbers in the stream) together and appends it. FALSE after
+ * posting an error. */
 static gboolean
-gst_rift_segment_filter_process_held (GstRiftSegmentFilter * filter)
+gst_rift_segment_filter_process_batch_of (GstRiftSegmentFilter * filter,
+    GstBuffer * const *segments, const guint64 * numbers, guint n)
 {
   GstRiftSegmentFilterClass *klass = GST_RIFT_SEGMENT_FILTER_GET_CLASS (filter);
   GstRiftSegmentFilterPrivate *priv = get_priv (filter);
-  const guint n = priv->n_held;
   const gint64 width = added_width (filter);
-  GstBuffer **segments = g_new (GstBuffer *, n);
-  guint64 *numbers = g_new (guint64, n);
   GstMemory **mems = g_new (GstMemory *, n);
   GstMapInfo *maps = g_new (GstMapInfo, n);
   gfloat **out = g_new0 (gfloat *, n);
-  guint64 n_samples = 0, number = priv->next_index;
+  guint64 n_samples = 0;
   gboolean compute = FALSE, ok = TRUE;
-  GstClockTime first_pts = GST_CLOCK_TIME_NONE;
+  GstClockTime first_pts = GST_BUFFER_PTS (segments[0]);
   gint64 start, elapsed = 0;
   GError *err = NULL;
-  GList *l;
-  guint i = 0;
+  guint i;
 
-  /* counted back from the next buffer: the number of the first one held */
-  for (l = priv->held.head; l; l = l->next) {
-    if (GST_IS_BUFFER (l->data))
-      number--;
-  }
-  for (l = priv->held.head; l; l = l->next) {
-    GstRiftFeaturesMeta *meta;
+  for (i = 0; i < n; i++) {
+    GstRiftFeaturesMeta *meta = gst_buffer_get_rift_features_meta (segments[i]);
 
-    if (!is_segment (l->data)) {
-      /* a GAP buffer has its number too */
-      if (GST_IS_BUFFER (l->data))
-        number++;
-      continue;
-    }
-    segments[i] = l->data;
-    numbers[i] = number++;
-    meta = gst_buffer_get_rift_features_meta (segments[i]);
     mems[i] = gst_allocator_alloc (NULL,
         meta->n_frames * width * sizeof (gfloat), NULL);
     if (meta->n_frames > 0) {
@@ -535,10 +518,7 @@ gst_rift_segment_filter_process_held (GstRiftSegmentFilter * filter)
       out[i] = (gfloat *) maps[i].data;
       compute = TRUE;
     }
-    if (i == 0)
-      first_pts = GST_BUFFER_PTS (segments[i]);
     n_samples += meta->n_samples;
-    i++;
   }
 
   /* a T = 0 segment gets an empty feature without any computation */
@@ -568,27 +548,90 @@ gst_rift_segment_filter_process_held (GstRiftSegmentFilter * filter)
           elapsed / 1e6 / ((gdouble) n_samples / GST_RIFT_RATE));
       update_latency (filter, elapsed * GST_USECOND);
     }
-    i = 0;
-    for (l = priv->held.head; l; l = l->next) {
-      GstRiftFeaturesMeta *meta;
+    for (i = 0; i < n; i++) {
+      GstRiftFeaturesMeta *meta =
+          gst_buffer_get_rift_features_meta (segments[i]);
 
-      if (!is_segment (l->data))
-        continue;
-      /* a buffer held elsewhere too is copied; the copy shares the
-       * memories */
-      l->data = gst_rift_features_make_writable (l->data);
-      meta = gst_buffer_get_rift_features_meta (l->data);
-      gst_rift_features_add (l->data, klass->adds, mems[i], RIFT_F32,
+      gst_rift_features_add (segments[i], klass->adds, mems[i], RIFT_F32,
           meta->n_frames, width);
-      i++;
     }
   }
 
-  g_free (segments);
-  g_free (numbers);
   g_free (mems);
   g_free (maps);
   g_free (out);
+  return ok;
+}
+
+/* A held segment and its number in the stream, sorted together. */
+typedef struct
+{
+  GstBuffer *segment;
+  guint64 number;
+} HeldSegment;
+
+/* g_qsort_with_data (stable) order of HeldSegments: by sample count */
+static gint
+compare_length (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  guint64 na = gst_buffer_get_rift_features_meta (((const HeldSegment *) a)
+      ->segment)->n_samples;
+  guint64 nb = gst_buffer_get_rift_features_meta (((const HeldSegment *) b)
+      ->segment)->n_samples;
+
+  return na < nb ? -1 : na > nb;
+}
+
+/* Computes the added feature of every held segment and appends it, in
+ * batches of `batch` formed as infer.py forms them: the segments sorted by
+ * length (stable), then cut into batches in that order. The segments in
+ * `held` are replaced by writable ones first, so that process_batch may
+ * update their metas. FALSE after posting an error. */
+static gboolean
+gst_rift_segment_filter_process_held (GstRiftSegmentFilter * filter,
+    guint batch)
+{
+  GstRiftSegmentFilterPrivate *priv = get_priv (filter);
+  const guint n = priv->n_held;
+  HeldSegment *held = g_new (HeldSegment, n);
+  GstBuffer **segments = g_new (GstBuffer *, batch);
+  guint64 *numbers = g_new (guint64, batch), number = priv->next_index;
+  gboolean ok = TRUE;
+  GList *l;
+  guint i = 0, first, k;
+
+  /* counted back from the next buffer: the number of the first one held */
+  for (l = priv->held.head; l; l = l->next) {
+    if (GST_IS_BUFFER (l->data))
+      number--;
+  }
+  for (l = priv->held.head; l; l = l->next) {
+    if (!is_segment (l->data)) {
+      /* a GAP buffer has its number too */
+      if (GST_IS_BUFFER (l->data))
+        number++;
+      continue;
+    }
+    /* a buffer held elsewhere too is copied; the copy shares the
+     * memories */
+    l->data = gst_rift_features_make_writable (l->data);
+    held[i].segment = l->data;
+    held[i++].number = number++;
+  }
+  g_qsort_with_data (held, n, sizeof (HeldSegment), compare_length, NULL);
+
+  for (first = 0; ok && first < n; first += batch) {
+    for (k = 0; k < batch && first + k < n; k++) {
+      segments[k] = held[first + k].segment;
+      numbers[k] = held[first + k].number;
+    }
+    ok = gst_rift_segment_filter_process_batch_of (filter, segments, numbers,
+        k);
+  }
+
+  g_free (held);
+  g_free (segments);
+  g_free (numbers);
   return ok;
 }
 
@@ -608,6 +651,39 @@ gst_rift_segment_filter_reset_stream (GstRiftSegmentFilter * filter)
   get_priv (filter)->next_index = 0;
 }
 
+/* The subclass's batch size, and in *by_length whether it batches the
+ * whole stream sorted by length; 1 and FALSE without get_batch_size. */
+static guint
+batch_size (GstRiftSegmentFilter * filter, gboolean * by_length)
+{
+  GstRiftSegmentFilterClass *klass = GST_RIFT_SEGMENT_FILTER_GET_CLASS (filter);
+  guint n;
+
+  *by_length = FALSE;
+  n = klass->get_batch_size ? klass->get_batch_size (filter, by_length) : 1;
+  /* batches of one are the same however the segments are sorted */
+  *by_length = *by_length && n > 1;
+  return n;
+}
+
+static guint
+effective_batch_size (GstRiftSegmentFilter * filter, gboolean * by_length)
+{
+  gboolean live;
+  guint n = batch_size (filter, by_length);
+
+  GST_OBJECT_LOCK (filter);
+  live = get_priv (filter)->live;
+  GST_OBJECT_UNLOCK (filter);
+  /* a live pipeline cannot wait for a batch to fill (see the LATENCY
+   * query, which warns) */
+  if (live) {
+    *by_length = FALSE;
+    return 1;
+  }
+  return n;
+}
+
 /* Processes what is held and pushes it, buffers and events in the order
  * they came. Nothing happens when no segment is held. */
 static GstFlowReturn
@@ -616,10 +692,12 @@ gst_rift_segment_filter_drain (GstRiftSegmentFilter * filter)
   GstRiftSegmentFilterPrivate *priv = get_priv (filter);
   GstFlowReturn ret = GST_FLOW_OK;
   GstMiniObject *obj;
+  gboolean by_length;
 
   if (priv->n_held == 0)
     return GST_FLOW_OK;
-  if (!gst_rift_segment_filter_process_held (filter)) {
+  if (!gst_rift_segment_filter_process_held (filter,
+          effective_batch_size (filter, &by_length))) {
     gst_rift_segment_filter_clear_held (filter);
     return GST_FLOW_ERROR;
   }
@@ -633,27 +711,6 @@ gst_rift_segment_filter_drain (GstRiftSegmentFilter * filter)
       gst_pad_push_event (priv->srcpad, GST_EVENT (obj));
   }
   return ret;
-}
-
-static guint
-batch_size (GstRiftSegmentFilter * filter)
-{
-  GstRiftSegmentFilterClass *klass = GST_RIFT_SEGMENT_FILTER_GET_CLASS (filter);
-
-  return klass->get_batch_size ? klass->get_batch_size (filter) : 1;
-}
-
-static guint
-effective_batch_size (GstRiftSegmentFilter * filter)
-{
-  gboolean live;
-
-  GST_OBJECT_LOCK (filter);
-  live = get_priv (filter)->live;
-  GST_OBJECT_UNLOCK (filter);
-  /* a live pipeline cannot wait for a batch to fill (see the LATENCY
-   * query, which warns) */
-  return live ? 1 : batch_size (filter);
 }
 
 /* Controlled properties take their value at the segment's stream time. */
@@ -676,6 +733,8 @@ gst_rift_segment_filter_chain (GstPad * pad, GstObject * parent,
 {
   GstRiftSegmentFilter *filter = GST_RIFT_SEGMENT_FILTER (parent);
   GstRiftSegmentFilterPrivate *priv = get_priv (filter);
+  gboolean by_length;
+  guint batch;
 
   if (G_UNLIKELY (!gst_pad_has_current_caps (pad))) {
     GST_ELEMENT_ERROR (filter, CORE, NEGOTIATION, (NULL),
@@ -705,7 +764,9 @@ gst_rift_segment_filter_chain (GstPad * pad, GstObject * parent,
   g_queue_push_tail (&priv->held, buffer);
   priv->n_held++;
   priv->next_index++;
-  if (priv->n_held >= effective_batch_size (filter))
+  /* batched by length, the stream's segments wait for its end */
+  batch = effective_batch_size (filter, &by_length);
+  if (!by_length && priv->n_held >= batch)
     return gst_rift_segment_filter_drain (filter);
   return GST_FLOW_OK;
 }
@@ -833,7 +894,8 @@ gst_rift_segment_filter_src_query (GstPad * pad, GstObject * parent,
     case GST_QUERY_LATENCY:{
       gboolean live, warn;
       GstClockTime min, max, processing;
-      guint batch = batch_size (filter);
+      gboolean by_length;
+      guint batch = batch_size (filter, &by_length);
 
       if (!gst_pad_peer_query (priv->sinkpad, query))
         return FALSE;

@@ -15,9 +15,10 @@
  *    (gst_rift_features_make_writable); PTS, duration, offsets and flags
  *    stay; buffers flagged GAP (removed silence) pass through untouched;
  *  - batching, for subclasses that process several segments together:
- *    segments are held until the batch is full, and drained at EOS, a GAP
- *    event, STREAM_START and a caps or segment change; FLUSH_STOP drops
- *    them; serialized events stay behind the segments that came first;
+ *    segments are held until the batch is full (or, batched by length as
+ *    infer.py, until the stream ends), and drained at EOS, a GAP event,
+ *    STREAM_START and a caps or segment change; FLUSH_STOP drops them;
+ *    serialized events stay behind the segments that came first;
  *  - the `backend` and `cuda-device-id` properties, the shared backend
  *    (riftcontext.h) and the model, loaded by the subclass at
  *    READY->PAUSED with the errors posted here; context queries;
@@ -64,15 +65,22 @@ G_DECLARE_DERIVABLE_TYPE (GstRiftSegmentFilter, gst_rift_segment_filter,
  *   features (@kinds, @cvec_dim); FALSE, after posting an error, refuses
  *   them.
  * @get_batch_size: optional: how many segments to process together (the
- *   element's batch-size property); 1 when NULL. A live pipeline processes
- *   one at a time whatever it says, with a warning.
+ *   element's batch-size property); 1 when NULL. The segments of a batch
+ *   are passed sorted by length (stable), as infer.py passes them. Without
+ *   *@by_length (FALSE on entry) a batch is processed as soon as it is
+ *   full; with it, every segment is held until the stream ends (or another
+ *   drain point) and the batches are cut from all of them sorted by
+ *   length, which are infer.py's batches. A live pipeline processes one at
+ *   a time whatever it says, with a warning.
  * @process: computes the added feature of one checked segment of T > 0
  *   frames into @out [T, width]. FALSE with @error: posted as that error
  *   when it is in one of GStreamer's error domains, as LIBRARY/FAILED
  *   otherwise.
  * @process_batch: optional, instead of process: the added features of @n
  *   segments processed together, @out[i] [T_i, width] for segment i (NULL
- *   when T_i = 0); @numbers[i] is the number of segment i in the stream
+ *   when T_i = 0); the @segments are writable, so it may record in their
+ *   GstRiftFeaturesMeta how they were processed (riftdit's batch_frames);
+ *   @numbers[i] is the number of segment i in the stream
  *   (from 0 at start, STREAM_START and FLUSH_STOP; every buffer counts,
  *   GAP ones too, so a buffer has the same number in every element).
  *   Called only when one of them has frames. Errors as for process.
@@ -95,7 +103,8 @@ struct _GstRiftSegmentFilterClass
   gint64 (*get_added_width) (GstRiftSegmentFilter * filter);
   gboolean (*check_caps) (GstRiftSegmentFilter * filter, const GstCaps * caps,
       GstRiftFeatureMask kinds, gint cvec_dim);
-  guint (*get_batch_size) (GstRiftSegmentFilter * filter);
+  guint (*get_batch_size) (GstRiftSegmentFilter * filter,
+      gboolean * by_length);
   gboolean (*process) (GstRiftSegmentFilter * filter, GstBuffer * segment,
       gfloat * out, GError ** error);
   gboolean (*process_batch) (GstRiftSegmentFilter * filter,

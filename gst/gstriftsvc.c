@@ -1,6 +1,7 @@
 /* gstriftsvc.c — riftsvc: upstream's infer.py as one element. A GstBin
- * holding riftmel segmentation=slicer ! riftf0 ! riftcvec ! riftdit !
- * riftvocoder (children "mel", "f0", "cvec", "dit", "vocoder"), with ghost
+ * holding riftmel segmentation=slicer ! riftf0 ! riftcvec ! riftdit
+ * batch-by-length=true ! riftvocoder (children "mel", "f0", "cvec", "dit",
+ * "vocoder"), with ghost
  * pads and infer.py's options as properties forwarded to the child that owns
  * each (docs/elements.md "riftsvc"). The forwarded properties are copies of
  * the children's own param specs, looked up by name, so ranges, defaults and
@@ -16,8 +17,8 @@
  *
  * riftsvc converts the singing voice of its input to a speaker of a RIFT-SVC
  * model, as upstream's `infer.py` does: it is the chain
- * `riftmel segmentation=slicer ! riftf0 ! riftcvec ! riftdit ! riftvocoder`
- * in one bin. Its properties carry infer.py's option names; each is the
+ * `riftmel segmentation=slicer ! riftf0 ! riftcvec ! riftdit
+ * batch-by-length=true ! riftvocoder` in one bin. Its properties carry infer.py's option names; each is the
  * property of the same name of the child that owns it (`key-shift` of
  * riftf0, `infer-steps` of riftdit, `fade-duration` of riftvocoder, ...).
  * The children are reachable as `mel`, `f0`, `cvec`, `dit` and `vocoder`
@@ -326,8 +327,11 @@ gst_rift_svc_init (GstRiftSvc * self)
     if (i > 0 && !gst_element_link (self->children[i - 1], self->children[i]))
       g_warn_if_reached ();
   }
+  /* infer.py slices at silences and, with --batch-size, batches the
+   * segments sorted by length (the slicer holds the whole input anyway) */
   g_object_set (self->children[CHILD_MEL], "segmentation",
       GST_RIFT_MEL_SEGMENTATION_SLICER, NULL);
+  g_object_set (self->children[CHILD_DIT], "batch-by-length", TRUE, NULL);
 
   pad = gst_element_get_static_pad (self->children[CHILD_MEL], "sink");
   ghost = gst_ghost_pad_new_from_template ("sink", pad,

@@ -5,7 +5,7 @@
  * docs/vocoder.md). The forward is the engine's (engine/models/vocoder.h);
  * this file only handles caps, noise, padding, properties, latency and
  * errors, loudness restore and infer.py's fades (docs/design.md "The whole
- * conversion"). Batching is not here yet.
+ * conversion"), and the padding of segments riftdit sampled in a batch.
  * Tested by tests/gst/test-riftvocoder.c (GstHarness, against the vocoder
  * fixture and direct rift_vocoder_forward calls, and the whole chain in a
  * pipeline). */
@@ -23,6 +23,11 @@
  * infer.py does, and pushes one `audio/x-raw` buffer of n F32 samples at
  * 44100 Hz, mono, with the segment's PTS, duration, offsets and flags. So
  * the output has exactly as many samples as the input and lines up with it.
+ *
+ * A segment that riftdit sampled in a padded batch (#GstRiftDit:batch-size)
+ * is vocoded, as infer.py vocodes the batch, with the batch's padding after
+ * its own frames (zero mel and f0 up to the batch's longest segment), so
+ * that its last samples are upstream's; then trimmed to n.
  *
  * A segment buffer flagged GAP (removed silence) becomes n zero samples
  * flagged GAP.
@@ -456,8 +461,21 @@ gst_rift_vocoder_check_buffer (GstRiftVocoder * self, GstBuffer * buffer)
   return TRUE;
 }
 
-/* The n samples of segment number `index` (`buffer`, checked) into `audio`:
- * the vocoder's T · upp samples, zero-padded or trimmed to n as infer.py
+/* `src` [T, width] followed by Tv - T zero frames, in a new array. */
+static gfloat *
+pad_frames (gconstpointer src, gint64 T, gint64 Tv, gint64 width)
+{
+  gfloat *dst = g_new0 (gfloat, Tv * width);
+
+  memcpy (dst, src, T * width * sizeof (gfloat));
+  return dst;
+}
+
+/* The n samples of segment number `index` (`buffer`, checked) into `audio`.
+ * The vocoder runs on Tv = max (T, batch_frames) frames: the segment's
+ * outmel and f0, then, when riftdit sampled it in a padded batch, that
+ * batch's padding (mel 0, f0 0), as infer.py runs the vocoder on the padded
+ * batch. Its Tv · upp samples are zero-padded or trimmed to n as infer.py
  * does. The seed and noise scale are read now. */
 static gboolean
 gst_rift_vocoder_compute (GstRiftVocoder * self, GstBuffer * buffer,
@@ -465,12 +483,14 @@ gst_rift_vocoder_compute (GstRiftVocoder * self, GstBuffer * buffer,
 {
   GstRiftFeaturesMeta *meta = gst_buffer_get_rift_features_meta (buffer);
   const gint64 n = meta->n_samples, T = meta->n_frames;
+  const guint64 frames = MAX (meta->n_frames, meta->batch_frames);
   const gint64 upp = rift_vocoder_get_hop (self->vocoder);
+  const gint64 n_mels = rift_vocoder_get_n_mels (self->vocoder);
   const gint64 H = rift_vocoder_get_hparams (self->vocoder)->n_harmonics;
-  gint64 m;
+  gint64 Tv, m;
   guint64 seed;
   gfloat noise_scale;
-  gfloat *rand_ini = NULL, *randn = NULL, *out;
+  gfloat *rand_ini = NULL, *randn = NULL, *out, *mel_pad = NULL, *f0_pad = NULL;
   GstMapInfo mel_map, f0_map;
   gboolean ok;
 
@@ -483,12 +503,14 @@ gst_rift_vocoder_compute (GstRiftVocoder * self, GstBuffer * buffer,
     memset (audio, 0, n * sizeof (gfloat));
     return TRUE;
   }
-  if (T > G_MAXINT64 / upp / MAX (H, 1)) {
+  if (frames > (guint64) (G_MAXINT64 / upp / MAX (MAX (H, n_mels), 1))) {
     g_set_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-        "riftvocoder: a segment of %" G_GINT64_FORMAT " frames is too long", T);
+        "riftvocoder: a segment of %" G_GINT64_FORMAT " frames (%"
+        G_GUINT64_FORMAT " with its batch's padding) is too long", T, frames);
     return FALSE;
   }
-  m = T * upp;
+  Tv = (gint64) frames;
+  m = Tv * upp;
 
   if (noise_scale > 0.0f) {
     /* docs/elements.md "riftvocoder", Noise */
@@ -499,7 +521,7 @@ gst_rift_vocoder_compute (GstRiftVocoder * self, GstBuffer * buffer,
     if (randn == NULL) {
       g_set_error (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
           "riftvocoder: no memory for the excitation noise of a segment of %"
-          G_GINT64_FORMAT " frames (%" G_GINT64_FORMAT " MB)", T,
+          G_GINT64_FORMAT " frames (%" G_GINT64_FORMAT " MB)", Tv,
           m * H * (gint64) sizeof (gfloat) >> 20);
       g_free (rand_ini);
       return FALSE;
@@ -529,11 +551,17 @@ gst_rift_vocoder_compute (GstRiftVocoder * self, GstBuffer * buffer,
     g_free (randn);
     return FALSE;
   }
+  if (Tv > T) {
+    mel_pad = pad_frames (mel_map.data, T, Tv, n_mels);
+    f0_pad = pad_frames (f0_map.data, T, Tv, 1);
+  }
 
   {
     rift_vocoder_input in = {
-      .B = 1,.T = T,.mel = (const gfloat *) mel_map.data,
-      .f0 = (const gfloat *) f0_map.data,.rand_ini = rand_ini,.randn = randn,
+      .B = 1,.T = Tv,
+      .mel = mel_pad ? mel_pad : (const gfloat *) mel_map.data,
+      .f0 = f0_pad ? f0_pad : (const gfloat *) f0_map.data,
+      .rand_ini = rand_ini,.randn = randn,
     };
 
     /* straight into the output unless it has to be trimmed */
@@ -550,11 +578,15 @@ gst_rift_vocoder_compute (GstRiftVocoder * self, GstBuffer * buffer,
 
   gst_memory_unmap (f0_map.memory, &f0_map);
   gst_memory_unmap (mel_map.memory, &mel_map);
+  g_free (mel_pad);
+  g_free (f0_pad);
   g_free (rand_ini);
   g_free (randn);
   GST_LOG_OBJECT (self, "segment %" G_GUINT64_FORMAT ": seed %"
-      G_GUINT64_FORMAT ", noise-scale %g, %" G_GINT64_FORMAT " samples made,"
-      " %" G_GINT64_FORMAT " pushed", index, seed, noise_scale, m, n);
+      G_GUINT64_FORMAT ", noise-scale %g, %" G_GINT64_FORMAT " frames (+%"
+      G_GINT64_FORMAT " of its batch's padding), %" G_GINT64_FORMAT
+      " samples made, %" G_GINT64_FORMAT " pushed", index, seed, noise_scale,
+      T, Tv - T, m, n);
   return ok;
 }
 

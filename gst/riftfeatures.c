@@ -211,6 +211,7 @@ gst_rift_features_meta_init (GstMeta * meta, gpointer params,
   fmeta->n_frames = 0;
   fmeta->original_lufs = NAN;
   fmeta->gain = 1.0;
+  fmeta->batch_frames = 0;
   for (k = 0; k < GST_RIFT_N_FEATURES; k++) {
     fmeta->features[k].memory = -1;
     fmeta->features[k].dtype = RIFT_F32;
@@ -218,6 +219,20 @@ gst_rift_features_meta_init (GstMeta * meta, gpointer params,
     fmeta->features[k].width = 0;
   }
   return TRUE;
+}
+
+/* Everything but the GstMeta header, for a copy with the same memories. */
+static void
+copy_fields (GstRiftFeaturesMeta * dst, const GstRiftFeaturesMeta * src)
+{
+  dst->rate = src->rate;
+  dst->hop = src->hop;
+  dst->n_samples = src->n_samples;
+  dst->n_frames = src->n_frames;
+  memcpy (dst->features, src->features, sizeof (src->features));
+  dst->original_lufs = src->original_lufs;
+  dst->gain = src->gain;
+  dst->batch_frames = src->batch_frames;
 }
 
 static gboolean
@@ -237,13 +252,7 @@ gst_rift_features_meta_transform (GstBuffer * dest, GstMeta * meta,
 
   dst = (GstRiftFeaturesMeta *) gst_buffer_add_meta (dest,
       GST_RIFT_FEATURES_META_INFO, NULL);
-  dst->rate = src->rate;
-  dst->hop = src->hop;
-  dst->n_samples = src->n_samples;
-  dst->n_frames = src->n_frames;
-  memcpy (dst->features, src->features, sizeof (src->features));
-  dst->original_lufs = src->original_lufs;
-  dst->gain = src->gain;
+  copy_fields (dst, src);
   return TRUE;
 }
 
@@ -352,10 +361,7 @@ gst_rift_features_make_writable (GstBuffer * buffer)
   src = gst_buffer_get_rift_features_meta (buffer);
   if (src) {
     dst = gst_buffer_add_rift_features_meta (copy, src->n_samples);
-    dst->rate = src->rate;
-    dst->hop = src->hop;
-    dst->n_frames = src->n_frames;
-    memcpy (dst->features, src->features, sizeof (src->features));
+    copy_fields (dst, src);
   }
   gst_buffer_unref (buffer);
   return copy;

@@ -99,6 +99,12 @@ typedef struct
    * the gain its audio was multiplied by (1 when not normalised) */
   gdouble original_lufs;
   gdouble gain;
+  /* batching by riftdit (docs/design.md "The whole conversion"): the
+   * frames of the padded batch the segment was sampled in (the longest T
+   * of the batch; 0: not sampled in a batch). infer.py runs the vocoder on
+   * that padded batch, so riftvocoder vocodes this many frames, those after
+   * T being the batch's padding (mel 0, f0 0), and keeps n samples. */
+  guint64 batch_frames;
 } GstRiftFeaturesMeta;
 
 GType gst_rift_features_meta_api_get_type (void);

@@ -366,6 +366,7 @@ GST_START_TEST (test_defaults)
 {
   GstElement *e = gst_element_factory_make ("riftdit", NULL);
   gint steps, rate, batch;
+  gboolean by_length;
   gfloat ds, spk, skip, rescale, noise;
   guint64 seed;
   gchar *layers, *speakers;
@@ -373,7 +374,8 @@ GST_START_TEST (test_defaults)
   g_object_get (e, "infer-steps", &steps, "ds-cfg-strength", &ds,
       "spk-cfg-strength", &spk, "skip-cfg-strength", &skip,
       "cfg-skip-layers", &layers, "cfg-rescale", &rescale,
-      "cvec-downsample-rate", &rate, "batch-size", &batch, "seed", &seed,
+      "cvec-downsample-rate", &rate, "batch-size", &batch,
+      "batch-by-length", &by_length, "seed", &seed,
       "noise-scale", &noise, "speakers", &speakers, NULL);
   /* infer.py's code defaults */
   fail_unless_equals_int (steps, 32);
@@ -384,6 +386,8 @@ GST_START_TEST (test_defaults)
   fail_unless_equals_float (rescale, 0.7f);
   fail_unless_equals_int (rate, 2);
   fail_unless_equals_int (batch, 1);
+  /* streaming: a batch goes as soon as it is full */
+  fail_unless (!by_length);
   fail_unless_equals_uint64 (seed, 0);
   fail_unless_equals_float (noise, 1.0f);
   fail_unless (speakers == NULL);
@@ -501,8 +505,9 @@ GST_START_TEST (test_parity_seeded_noise)
 
 GST_END_TEST;
 
-/* batch-size 2: two segments of different lengths are one padded batch;
- * order, timestamps and flags are kept; EOS drains a partial batch. */
+/* batch-size 2: two segments of different lengths are one padded batch,
+ * whose length each one's meta records for riftvocoder; order, timestamps
+ * and flags are kept; EOS drains a partial batch. */
 GST_START_TEST (test_batch)
 {
   Seg *segs[3] = {
@@ -550,6 +555,8 @@ GST_START_TEST (test_batch)
 
     check_out (out, segs[i], i < 2 ? want01[i] : want2[0], pts[i], offset[i],
         discont[i]);
+    fail_unless_equals_uint64 (gst_buffer_get_rift_features_meta
+        (out)->batch_frames, i < 2 ? 110 : 40);
     gst_buffer_unref (out);
   }
   fail_unless (pop_error (bus) == NULL);
@@ -558,6 +565,87 @@ GST_START_TEST (test_batch)
   free_outs (want01, 2);
   free_outs (want2, 1);
   free_outs (alone, 1);
+  for (i = 0; i < 3; i++)
+    seg_free (segs[i]);
+}
+
+GST_END_TEST;
+
+/* batch-size 2 with batch-by-length: the stream's segments are held until
+ * EOS and batched as infer.py batches them, sorted by length: of segments
+ * of 110, 40 and 100 frames (and a GAP buffer, which keeps its place and
+ * its number), the 40 and 100 frames ones form a padded batch and the 110
+ * frames one is sampled alone; everything comes out in stream order. */
+GST_START_TEST (test_batch_by_length)
+{
+  Seg *segs[3] = {
+    seg_from_fixture ("case3b_sample_ds_spk_cfg", 0, 110),
+    seg_from_fixture ("case3a_sample_plain", 30, 40),
+    seg_from_fixture ("case3a_sample_plain", 0, 100),
+  };
+  const GstClockTime pts[3] = { 0, 3 * GST_SECOND, 4 * GST_SECOND };
+  const guint64 offset[3] = { 0, 132300, 176400 };
+  Seg *short_long[2] = { segs[1], segs[2] };
+  Params p = params_default ();
+  GstBus *bus;
+  GstHarness *h;
+  GstBuffer *gap, *out;
+  gfloat **alone, **sorted, **in_order;
+  guint i;
+
+  p.rf.steps = 4;
+  p.speaker = 0;
+  p.seed = 9;
+  /* numbers: 0, the GAP buffer 1, then 2 and 3 */
+  alone = reference (&p, segs, 1, 0);
+  sorted = reference (&p, short_long, 2, 2);
+  /* batched in stream order the first segment would come out otherwise */
+  in_order = reference (&p, segs, 2, 0);
+  fail_if (memcmp (alone[0], in_order[0], segs[0]->T * N_MELS *
+          sizeof (gfloat)) == 0);
+
+  gap = gst_buffer_new ();
+  gst_buffer_add_rift_features_meta (gap, 44100);
+  fail_unless (gst_rift_features_add (gap, GST_RIFT_FEATURE_AUDIO,
+          memory_from (NULL, 44100), RIFT_F32, 44100, 1));
+  GST_BUFFER_FLAG_SET (gap, GST_BUFFER_FLAG_GAP);
+
+  h = start (make_dit (&bus, "speaker", "alice", "infer-steps", 4,
+          "seed", (guint64) 9, "batch-size", 2, "batch-by-length", TRUE, NULL));
+  fail_unless_equals_int (gst_harness_push (h, seg_buffer (segs[0], pts[0],
+              offset[0], FALSE)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (gap)),
+      GST_FLOW_OK);
+  for (i = 1; i < 3; i++)
+    fail_unless_equals_int (gst_harness_push (h, seg_buffer (segs[i], pts[i],
+                offset[i], FALSE)), GST_FLOW_OK);
+  /* a full batch does not go: a shorter segment may still come */
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 4);
+
+  out = gst_harness_pull (h);
+  check_out (out, segs[0], alone[0], pts[0], offset[0], FALSE);
+  fail_unless_equals_uint64 (gst_buffer_get_rift_features_meta
+      (out)->batch_frames, 110);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (h);
+  fail_unless (out == gap);
+  gst_buffer_unref (out);
+  for (i = 1; i < 3; i++) {
+    out = gst_harness_pull (h);
+    check_out (out, segs[i], sorted[i - 1], pts[i], offset[i], FALSE);
+    fail_unless_equals_uint64 (gst_buffer_get_rift_features_meta
+        (out)->batch_frames, 100);
+    gst_buffer_unref (out);
+  }
+  fail_unless (pop_error (bus) == NULL);
+
+  teardown (h, bus);
+  gst_buffer_unref (gap);
+  free_outs (alone, 1);
+  free_outs (sorted, 2);
+  free_outs (in_order, 2);
   for (i = 0; i < 3; i++)
     seg_free (segs[i]);
 }
@@ -679,6 +767,9 @@ GST_START_TEST (test_zero_frames)
               GST_MSECOND, 300, FALSE)), GST_FLOW_OK);
   out = gst_harness_pull (h);
   check_out (out, segs[0], NULL, 0, 0, FALSE);
+  /* not sampled, so not padded: riftvocoder makes zeros of it */
+  fail_unless_equals_uint64 (gst_buffer_get_rift_features_meta
+      (out)->batch_frames, 0);
   gst_buffer_unref (out);
   out = gst_harness_pull (h);
   check_out (out, segs[1], want[1], GST_MSECOND, 300, FALSE);
@@ -1249,6 +1340,7 @@ riftdit_suite (void)
   ADD_TEST (tc, test_parity_zero_noise);
   ADD_TEST (tc, test_parity_seeded_noise);
   ADD_TEST (tc, test_batch);
+  ADD_TEST (tc, test_batch_by_length);
   ADD_TEST (tc, test_gap_drains);
   ADD_TEST (tc, test_flush_drops);
   ADD_TEST (tc, test_zero_frames);

@@ -249,7 +249,8 @@ GST_END_TEST;
 
 /* A writable buffer is returned as it is; a shared one is copied with every
  * memory (the zero-size ones of a T = 0 segment too, which gst_buffer_copy
- * drops), its meta, timestamps, offsets and flags, and is left alone. */
+ * drops), its meta (loudness and batch included), timestamps, offsets and
+ * flags, and is left alone. */
 GST_START_TEST (test_make_writable)
 {
   GstBuffer *in = segment_with (MEL_FEATURES, 300), *out, *plain;
@@ -264,6 +265,10 @@ GST_START_TEST (test_make_writable)
   GST_BUFFER_OFFSET (in) = 44100;
   GST_BUFFER_OFFSET_END (in) = 44400;
   GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
+  a = gst_buffer_get_rift_features_meta (in);
+  a->original_lufs = -23.5;
+  a->gain = 1.75;
+  a->batch_frames = 9;
   /* what riftdit used to do: the empty mel and rms are gone, and so is the
    * meta */
   plain = gst_buffer_copy (in);
@@ -278,11 +283,14 @@ GST_START_TEST (test_make_writable)
   for (i = 0; i < 3; i++)
     fail_unless (gst_buffer_peek_memory (out, i) ==
         gst_buffer_peek_memory (in, i));
-  a = gst_buffer_get_rift_features_meta (in);
   b = gst_buffer_get_rift_features_meta (out);
   fail_unless (b != NULL);
   fail_unless_equals_uint64 (b->n_samples, 300);
   fail_unless_equals_uint64 (b->n_frames, 0);
+  /* the loudness riftvocoder restores and the batch it vocodes */
+  fail_unless_equals_float (b->original_lufs, -23.5);
+  fail_unless_equals_float (b->gain, 1.75);
+  fail_unless_equals_uint64 (b->batch_frames, 9);
   fail_unless (memcmp (a->features, b->features, sizeof (a->features)) == 0);
   fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 3 * GST_SECOND);
   fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), 7 * GST_MSECOND);

@@ -1,14 +1,15 @@
 /* test-riftsvc.c — the riftsvc bin and `rift-tool infer` against the
- * end-to-end reference (tests/fixtures/e2e/README.md, case1: speaker bob,
- * 8 steps, batch 1, noise zero) on tests/fixtures/audio/phrases_44k.wav with
- * the tiny fixture models.
+ * end-to-end references (tests/fixtures/e2e/README.md: case1, batch 1;
+ * case2, key +2, skip-layer guidance, batch 3; noise zero) on
+ * tests/fixtures/audio/phrases_44k.wav with the tiny fixture models, each
+ * with the case's infer.py options from its metadata (e2e-options.h).
  *
- * Cases (the first argument):
- *   launch  filesrc ! wavparse ! riftsvc model=... speaker=bob infer-steps=8
- *           rmvpe=... contentvec=... vocoder=... noise-scale=0 ! appsink
- *           from a launch line: exactly 299880 samples, against output_audio
- *           with rel-L2 <= 2e-3, max-abs <= 3e-3.
- *   infer   $RIFT_TOOL infer with case1's options, --pretrained pointing
+ * Usage: test-riftsvc TEST [CASE]. Tests:
+ *   launch  filesrc ! wavparse ! riftsvc model=... rmvpe=... contentvec=...
+ *           vocoder=... noise-scale=0 <the case's options> ! appsink from a
+ *           launch line: exactly 299880 samples, against output_audio with
+ *           rel-L2 <= 2e-3, max-abs <= 3e-3.
+ *   infer   $RIFT_TOOL infer with the case's options, --pretrained pointing
  *           nowhere and explicit --rmvpe/--contentvec/--vocoder, as a
  *           separate process: exit 0, a 44.1 kHz mono float WAV compared
  *           the same way.
@@ -16,9 +17,11 @@
  *           listing alice, bob and carol; with a missing model file: exit 1
  *           and a message naming the file; without the pretrained models:
  *           a message naming the default vocoder path; and the bin's
- *           properties reach its children.
+ *           properties reach its children, whose riftdit batches by length
+ *           as infer.py (case1's options).
  *
  * wavparse (or, for rift-tool, decodebin/wavenc) missing is a skip. */
+#include "e2e-options.h"
 #include "testutil.h"
 
 #include <glib/gstdio.h>
@@ -73,7 +76,7 @@ static void
 case_launch (rift_weights * ref)
 {
   Fixtures f;
-  gchar *desc;
+  gchar *desc, *options;
   GstElement *pipeline, *sink;
   GstSample *sample;
   GstMessage *msg;
@@ -81,10 +84,13 @@ case_launch (rift_weights * ref)
   GError *err = NULL;
 
   fixtures_init (&f);
+  options = e2e_launch_options (ref, NULL);
   desc = g_strdup_printf ("filesrc location=\"%s\" ! wavparse ! riftsvc"
-      " model=\"%s\" speaker=bob infer-steps=8 rmvpe=\"%s\" contentvec=\"%s\""
-      " vocoder=\"%s\" noise-scale=0 backend=cpu"
-      " ! appsink name=sink sync=false", f.wav, f.dit, f.rmvpe, f.cvec, f.voc);
+      " model=\"%s\" rmvpe=\"%s\" contentvec=\"%s\" vocoder=\"%s\""
+      " noise-scale=0 backend=cpu%s ! appsink name=sink sync=false", f.wav,
+      f.dit, f.rmvpe, f.cvec, f.voc, options);
+  printf ("%s\n", desc);
+  g_free (options);
   pipeline = gst_parse_launch (desc, &err);
   if (!rift_test_true (pipeline != NULL && err == NULL, "pipeline %s%s%s",
           desc, err ? ": " : "", err ? err->message : ""))
@@ -95,7 +101,8 @@ case_launch (rift_weights * ref)
   for (;;) {
     GstMapInfo map;
 
-    g_signal_emit_by_name (sink, "try-pull-sample", 120 * GST_SECOND, &sample);
+    /* a batch's first segment waits for the whole batch */
+    g_signal_emit_by_name (sink, "try-pull-sample", 500 * GST_SECOND, &sample);
     if (sample == NULL)
       break;
     gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
@@ -125,49 +132,53 @@ out:
   fixtures_clear (&f);
 }
 
-/* Runs $RIFT_TOOL infer with case1's options, `speaker`, `model` (NULL:
- * the fixture DiT) and, when `explicit_models`, the fixture RMVPE,
- * ContentVec and vocoder; returns the exit status and stderr. */
+/* Runs $RIFT_TOOL infer with the options of the case `ref`, `speaker`
+ * instead of its own unless NULL, `model` (NULL: the fixture DiT) and,
+ * when `explicit_models`, the fixture RMVPE, ContentVec and vocoder;
+ * returns the exit status and stderr. */
 static gint
-run_infer (Fixtures * f, const gchar * out, const gchar * speaker,
-    const gchar * model, gboolean explicit_models, gchar ** err_text)
+run_infer (Fixtures * f, rift_weights * ref, const gchar * out,
+    const gchar * speaker, const gchar * model, gboolean explicit_models,
+    gchar ** err_text)
 {
   const gchar *tool = g_getenv ("RIFT_TOOL");
-  GPtrArray *argv = g_ptr_array_new ();
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
   GError *err = NULL;
   gint status = -1;
+  gchar *cmd;
 
-  g_ptr_array_add (argv, (gpointer) tool);
-  g_ptr_array_add (argv, "infer");
-  g_ptr_array_add (argv, "--model");
-  g_ptr_array_add (argv, (gpointer) (model ? model : f->dit));
-  g_ptr_array_add (argv, "--input");
-  g_ptr_array_add (argv, f->wav);
-  g_ptr_array_add (argv, "--output");
-  g_ptr_array_add (argv, (gpointer) out);
-  g_ptr_array_add (argv, "--speaker");
-  g_ptr_array_add (argv, (gpointer) speaker);
-  g_ptr_array_add (argv, "--key-shift");
-  g_ptr_array_add (argv, "0");
-  g_ptr_array_add (argv, "--infer-steps");
-  g_ptr_array_add (argv, "8");
-  g_ptr_array_add (argv, "--batch-size");
-  g_ptr_array_add (argv, "1");
-  g_ptr_array_add (argv, "--noise-scale");
-  g_ptr_array_add (argv, "0");
-  g_ptr_array_add (argv, "--backend");
-  g_ptr_array_add (argv, "cpu");
-  g_ptr_array_add (argv, "--pretrained");
-  g_ptr_array_add (argv, "/nonexistent/pretrained");
+  g_ptr_array_add (argv, g_strdup (tool));
+  g_ptr_array_add (argv, g_strdup ("infer"));
+  e2e_infer_args (ref, argv);
+  /* the later --speaker wins */
+  if (speaker) {
+    g_ptr_array_add (argv, g_strdup ("--speaker"));
+    g_ptr_array_add (argv, g_strdup (speaker));
+  }
+  g_ptr_array_add (argv, g_strdup ("--model"));
+  g_ptr_array_add (argv, g_strdup (model ? model : f->dit));
+  g_ptr_array_add (argv, g_strdup ("--input"));
+  g_ptr_array_add (argv, g_strdup (f->wav));
+  g_ptr_array_add (argv, g_strdup ("--output"));
+  g_ptr_array_add (argv, g_strdup (out));
+  g_ptr_array_add (argv, g_strdup ("--noise-scale"));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, g_strdup ("--backend"));
+  g_ptr_array_add (argv, g_strdup ("cpu"));
+  g_ptr_array_add (argv, g_strdup ("--pretrained"));
+  g_ptr_array_add (argv, g_strdup ("/nonexistent/pretrained"));
   if (explicit_models) {
-    g_ptr_array_add (argv, "--rmvpe");
-    g_ptr_array_add (argv, f->rmvpe);
-    g_ptr_array_add (argv, "--contentvec");
-    g_ptr_array_add (argv, f->cvec);
-    g_ptr_array_add (argv, "--vocoder");
-    g_ptr_array_add (argv, f->voc);
+    g_ptr_array_add (argv, g_strdup ("--rmvpe"));
+    g_ptr_array_add (argv, g_strdup (f->rmvpe));
+    g_ptr_array_add (argv, g_strdup ("--contentvec"));
+    g_ptr_array_add (argv, g_strdup (f->cvec));
+    g_ptr_array_add (argv, g_strdup ("--vocoder"));
+    g_ptr_array_add (argv, g_strdup (f->voc));
   }
   g_ptr_array_add (argv, NULL);
+  cmd = g_strjoinv (" ", (gchar **) argv->pdata);
+  printf ("%s\n", cmd);
+  g_free (cmd);
 
   if (rift_test_true (tool != NULL, "RIFT_TOOL is set")
       && !rift_test_true (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL,
@@ -176,8 +187,7 @@ run_infer (Fixtures * f, const gchar * out, const gchar * speaker,
     status = -1;
   if (status != -1)
     status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-  printf ("rift-tool infer (speaker %s): exit %d\n%s", speaker, status,
-      *err_text ? *err_text : "");
+  printf ("rift-tool infer: exit %d\n%s", status, *err_text ? *err_text : "");
   g_clear_error (&err);
   g_ptr_array_free (argv, TRUE);
   return status;
@@ -193,7 +203,7 @@ case_infer (rift_weights * ref)
   gint status;
 
   fixtures_init (&f);
-  status = run_infer (&f, out, "bob", NULL, TRUE, &err_text);
+  status = run_infer (&f, ref, out, NULL, NULL, TRUE, &err_text);
   if (rift_test_true (status == 0, "rift-tool infer exits 0, not %d", status)) {
     SF_INFO info = { 0 };
     SNDFILE *sf = sf_open (out, SFM_READ, &info);
@@ -220,7 +230,7 @@ case_infer (rift_weights * ref)
 }
 
 static void
-case_errors (void)
+case_errors (rift_weights * ref)
 {
   Fixtures f;
   gchar *dir = g_dir_make_tmp ("test-riftsvc-XXXXXX", NULL);
@@ -231,24 +241,25 @@ case_errors (void)
   gdouble key = 0;
   gfloat noise = 1;
   gint steps = 0;
+  gboolean by_length = FALSE;
   gchar *path = NULL;
   gint status;
 
   fixtures_init (&f);
-  status = run_infer (&f, out, "zed", NULL, TRUE, &err_text);
+  status = run_infer (&f, ref, out, "zed", NULL, TRUE, &err_text);
   rift_test_true (status == 1 && err_text
       && strstr (err_text, "unknown speaker 'zed'")
       && strstr (err_text, "alice, bob, carol"),
       "unknown speaker: exit 1 and the speakers listed (exit %d)", status);
   g_clear_pointer (&err_text, g_free);
 
-  status = run_infer (&f, out, "bob", missing, TRUE, &err_text);
+  status = run_infer (&f, ref, out, NULL, missing, TRUE, &err_text);
   rift_test_true (status == 1 && err_text && strstr (err_text, missing),
       "missing model: exit 1 and the file named (exit %d)", status);
   g_clear_pointer (&err_text, g_free);
 
   /* --pretrained points nowhere: the vocoder is looked for there */
-  status = run_infer (&f, out, "bob", NULL, FALSE, &err_text);
+  status = run_infer (&f, ref, out, NULL, NULL, FALSE, &err_text);
   rift_test_true (status == 1 && err_text
       && strstr (err_text, "/nonexistent/pretrained/"),
       "models missing from --pretrained: exit 1 and the path named (exit %d)",
@@ -264,8 +275,11 @@ case_errors (void)
     g_object_get (child, "key-shift", &key, NULL);
     gst_object_unref (child);
     child = gst_bin_get_by_name (GST_BIN (svc), "dit");
-    g_object_get (child, "infer-steps", &steps, NULL);
+    g_object_get (child, "infer-steps", &steps, "batch-by-length", &by_length,
+        NULL);
     gst_object_unref (child);
+    /* infer.py's batches */
+    rift_test_true (by_length, "riftsvc's dit batches by length");
     child = gst_bin_get_by_name (GST_BIN (svc), "vocoder");
     g_object_get (child, "noise-scale", &noise, NULL);
     rift_test_true (key == 3.0 && steps == 9 && noise == 0.5f,
@@ -294,14 +308,15 @@ case_errors (void)
 int
 main (int argc, char **argv)
 {
-  rift_weights *ref = NULL;
+  rift_weights *ref;
   const gchar *name;
   const gchar *needed[] = { "wavparse", "decodebin", "wavenc", NULL };
+  gchar *file;
   guint i;
 
   gst_init (&argc, &argv);
   if (argc < 2) {
-    fprintf (stderr, "usage: %s launch|infer|errors\n", argv[0]);
+    fprintf (stderr, "usage: %s launch|infer|errors [CASE]\n", argv[0]);
     return 2;
   }
   name = argv[1];
@@ -310,20 +325,19 @@ main (int argc, char **argv)
             1, 0, 0))
       return rift_test_skip ("%s is not installed", needed[i]);
 
-  if (!g_str_equal (name, "errors")) {
-    ref = rift_test_open ("e2e/case1.safetensors");
-    if (ref == NULL)
-      return rift_test_exit ();
-  }
+  file = g_strdup_printf ("e2e/%s.safetensors", argc > 2 ? argv[2] : "case1");
+  ref = rift_test_open (file);
+  g_free (file);
+  if (ref == NULL)
+    return rift_test_exit ();
   if (g_str_equal (name, "launch"))
     case_launch (ref);
   else if (g_str_equal (name, "infer"))
     case_infer (ref);
   else if (g_str_equal (name, "errors"))
-    case_errors ();
+    case_errors (ref);
   else
     rift_test_true (FALSE, "unknown case %s", name);
-  if (ref)
-    rift_weights_free (ref);
+  rift_weights_free (ref);
   return rift_test_exit ();
 }

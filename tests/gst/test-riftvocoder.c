@@ -105,6 +105,22 @@ seg_from_fixture (gint64 first, gint64 T, gint64 extra)
   return s;
 }
 
+/* `s` as a padded batch of Tv frames holds it for the vocoder (infer.py):
+ * its outmel and f0 followed by zero frames; n is kept. */
+static Seg *
+seg_padded (const Seg * s, gint64 Tv)
+{
+  Seg *p = g_new0 (Seg, 1);
+
+  p->T = Tv;
+  p->n = s->n;
+  p->outmel = g_new0 (gfloat, Tv * N_MELS);
+  p->f0 = g_new0 (gfloat, Tv);
+  memcpy (p->outmel, s->outmel, s->T * N_MELS * sizeof (gfloat));
+  memcpy (p->f0, s->f0, s->T * sizeof (gfloat));
+  return p;
+}
+
 /* A segment shorter than a hop: T = 0, empty frame features. */
 static Seg *
 seg_short (guint64 n)
@@ -467,8 +483,8 @@ GST_START_TEST (test_padded)
 
 GST_END_TEST;
 
-/* n < T · 512 (a segment of a padded batch, in infer.py): the first n of
- * the vocoder's samples. */
+/* n < T · 512 (riftmel's T is n / 512, but the vocoder may make more, see
+ * test_batch_padded): the first n of the vocoder's samples. */
 GST_START_TEST (test_trimmed)
 {
   Seg *s = seg_from_fixture (0, 258, -1000);
@@ -489,6 +505,67 @@ GST_START_TEST (test_trimmed)
   teardown (h, bus);
   g_free (want);
   seg_free (s);
+}
+
+GST_END_TEST;
+
+/* Segments riftdit sampled in a padded batch of 258 frames (batch_frames in
+ * the meta): each is vocoded on its outmel and f0 followed by zero frames
+ * up to 258, as infer.py runs the vocoder on the batch, then trimmed to its
+ * n; with noise, the noise of that padded length. A T = 0 segment stays
+ * zeros. */
+GST_START_TEST (test_batch_padded)
+{
+  Seg *a = seg_from_fixture (0, 100, 300), *b = seg_from_fixture (30, 90, 0);
+  Seg *pa = seg_padded (a, 258), *pb = seg_padded (b, 258);
+  Seg *z = seg_short (300);
+  gfloat *want_a = reference (pa, 0, 0, 0.0f);
+  gfloat *want_b = reference (pb, 5, 1, 1.0f);
+  gfloat *alone = reference (a, 0, 0, 0.0f);
+  GstBus *bus;
+  GstHarness *h = start (make_vocoder (&bus, "noise-scale", 0.0, NULL));
+  GstBuffer *in, *out;
+
+  /* the padding reaches the segment's last frames through the
+   * convolutions */
+  fail_if (memcmp (want_a, alone, a->T * HOP * sizeof (gfloat)) == 0,
+      "the padding changes nothing");
+
+  in = seg_buffer (a, 0, 0, FALSE);
+  gst_buffer_get_rift_features_meta (in)->batch_frames = 258;
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  check_timing (out, a->n, 0, 0, FALSE, FALSE);
+  check_audio (out, want_a, a->n);
+  gst_buffer_unref (out);
+
+  g_object_set (h->element, "noise-scale", 1.0, "seed", (guint64) 5, NULL);
+  in = seg_buffer (b, GST_SECOND, a->n, FALSE);
+  gst_buffer_get_rift_features_meta (in)->batch_frames = 258;
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  check_timing (out, b->n, GST_SECOND, a->n, FALSE, FALSE);
+  check_audio (out, want_b, b->n);
+  gst_buffer_unref (out);
+
+  in = seg_buffer (z, 2 * GST_SECOND, a->n + b->n, FALSE);
+  gst_buffer_get_rift_features_meta (in)->batch_frames = 258;
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  check_timing (out, z->n, 2 * GST_SECOND, a->n + b->n, FALSE, FALSE);
+  fail_unless (buffer_is_zero (out));
+  gst_buffer_unref (out);
+  fail_unless (pop_error (bus) == NULL);
+
+  teardown (h, bus);
+  g_free (want_a);
+  g_free (want_b);
+  g_free (alone);
+  seg_free (a);
+  seg_free (b);
+  seg_free (pa);
+  seg_free (pb);
+  seg_free (z);
 }
 
 GST_END_TEST;
@@ -1280,6 +1357,7 @@ riftvocoder_suite (void)
   ADD_TEST (tc, test_parity);
   ADD_TEST (tc, test_padded);
   ADD_TEST (tc, test_trimmed);
+  ADD_TEST (tc, test_batch_padded);
   ADD_TEST (tc, test_seeded_noise);
   ADD_TEST (tc, test_gap);
   ADD_TEST (tc, test_fades);
