@@ -335,13 +335,14 @@ gst_rift_svc_init (GstRiftSvc * self)
 
   pad = gst_element_get_static_pad (self->children[CHILD_MEL], "sink");
   ghost = gst_ghost_pad_new_from_template ("sink", pad,
-      gst_static_pad_template_get (&sink_template));
+      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+          "sink"));
   gst_object_unref (pad);
   gst_element_add_pad (GST_ELEMENT (self), ghost);
 
   pad = gst_element_get_static_pad (self->children[CHILD_VOCODER], "src");
   ghost = gst_ghost_pad_new_from_template ("src", pad,
-      gst_static_pad_template_get (&src_template));
+      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self), "src"));
   gst_object_unref (pad);
   gst_element_add_pad (GST_ELEMENT (self), ghost);
 }

@@ -5,7 +5,8 @@
  * docs/vocoder.md). The forward is the engine's (engine/models/vocoder.h);
  * this file only handles caps, noise, padding, properties, latency and
  * errors, loudness restore and infer.py's fades (docs/design.md "The whole
- * conversion"), and the padding of segments riftdit sampled in a batch.
+ * conversion"), the padding of segments riftdit sampled in a batch, and
+ * progress messages.
  * Tested by tests/gst/test-riftvocoder.c (GstHarness, against the vocoder
  * fixture and direct rift_vocoder_forward calls, and the whole chain in a
  * pipeline). */
@@ -43,6 +44,12 @@
  * buffers and events that follow it wait behind it. The source's random start phases and excitation noise come
  * from #GstRiftVocoder:seed and the segment's number in the stream
  * (gst/riftnoise.h); #GstRiftVocoder:noise-scale=0 makes them zero.
+ *
+ * Each time a buffer has been pushed, riftvocoder posts an element message
+ * `rift-progress` with `stream-time` (#GstClockTime, how far the output has
+ * come: the end of that buffer in stream time) and `duration`
+ * (#GstClockTime, the stream's duration as upstream answers it, or
+ * #GST_CLOCK_TIME_NONE), from which an application shows its progress.
  *
  * ## Example launch line
  * |[
@@ -633,6 +640,54 @@ gst_rift_vocoder_fade_samples (GstRiftVocoder * self)
   return rift_fade_samples (ms, GST_RIFT_RATE);
 }
 
+/* Posts the element message "rift-progress" (docs/elements.md, riftvocoder
+ * "Progress") once audio up to `end` (its PTS + duration) has been pushed:
+ *   stream-time  `end` in stream time (the SEGMENT it was pushed in)
+ *   duration     the stream's duration as upstream answers it, or NONE
+ * An application divides the two for a percentage. */
+static void
+gst_rift_vocoder_post_progress (GstRiftVocoder * self, GstClockTime end)
+{
+  GstEvent *event = gst_pad_get_sticky_event (self->srcpad,
+      GST_EVENT_SEGMENT, 0);
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE;
+  GstClockTime duration = GST_CLOCK_TIME_NONE;
+  gint64 upstream;
+
+  if (event) {
+    const GstSegment *segment;
+
+    gst_event_parse_segment (event, &segment);
+    if (segment->format == GST_FORMAT_TIME)
+      stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, end);
+    gst_event_unref (event);
+  }
+  if (gst_pad_peer_query_duration (self->sinkpad, GST_FORMAT_TIME, &upstream)
+      && upstream >= 0)
+    duration = upstream;
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("rift-progress",
+              "stream-time", GST_TYPE_CLOCK_TIME, stream_time,
+              "duration", GST_TYPE_CLOCK_TIME, duration, NULL)));
+}
+
+/* Pushes `buffer` and, once downstream took it, posts how far the output
+ * has come. */
+static GstFlowReturn
+gst_rift_vocoder_push (GstRiftVocoder * self, GstBuffer * buffer)
+{
+  GstClockTime end = GST_CLOCK_TIME_NONE;
+  GstFlowReturn ret;
+
+  if (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DURATION_IS_VALID (buffer))
+    end = GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer);
+  ret = gst_pad_push (self->srcpad, buffer);
+  if (ret == GST_FLOW_OK && GST_CLOCK_TIME_IS_VALID (end))
+    gst_rift_vocoder_post_progress (self, end);
+  return ret;
+}
+
 /* Pushes the held segment (as it is: its fade-out, if any, is applied by
  * the caller) and whatever waited behind it, in order. */
 static GstFlowReturn
@@ -642,10 +697,10 @@ gst_rift_vocoder_drain (GstRiftVocoder * self)
   gpointer obj;
 
   if (self->pending)
-    ret = gst_pad_push (self->srcpad, g_steal_pointer (&self->pending));
+    ret = gst_rift_vocoder_push (self, g_steal_pointer (&self->pending));
   while ((obj = g_queue_pop_head (&self->held))) {
     if (GST_IS_BUFFER (obj)) {
-      r = gst_pad_push (self->srcpad, GST_BUFFER (obj));
+      r = gst_rift_vocoder_push (self, GST_BUFFER (obj));
       if (ret == GST_FLOW_OK)
         ret = r;
     } else {
@@ -772,7 +827,7 @@ gst_rift_vocoder_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
       g_queue_push_tail (&self->held, out);
       return GST_FLOW_OK;
     }
-    return gst_pad_push (self->srcpad, out);
+    return gst_rift_vocoder_push (self, out);
   }
   fade = gst_rift_vocoder_fade_samples (self);
   if (self->had_segment)
@@ -791,7 +846,7 @@ gst_rift_vocoder_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     gst_buffer_unref (out);
     return ret;
   }
-  return gst_pad_push (self->srcpad, out);
+  return gst_rift_vocoder_push (self, out);
 }
 
 static gboolean

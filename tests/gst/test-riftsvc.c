@@ -22,60 +22,19 @@
  *
  * wavparse (or, for rift-tool, decodebin/wavenc) missing is a skip. */
 #include "e2e-options.h"
+#include "e2eutil.h"
 #include "testutil.h"
 
 #include <glib/gstdio.h>
 #include <gst/gst.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
-#define N_INPUT 299880
-
-typedef struct
-{
-  gchar *wav, *rmvpe, *cvec, *dit, *voc;
-} Fixtures;
-
-static void
-fixtures_init (Fixtures * f)
-{
-  f->wav = rift_test_fixture ("audio/phrases_44k.wav");
-  f->rmvpe = rift_test_fixture ("rmvpe/model.pt");
-  f->cvec = rift_test_fixture ("contentvec/tiny-content-vec-best");
-  f->dit = rift_test_fixture ("dit/model.ckpt");
-  f->voc = rift_test_fixture ("vocoder/model.ckpt");
-}
-
-static void
-fixtures_clear (Fixtures * f)
-{
-  g_free (f->wav);
-  g_free (f->rmvpe);
-  g_free (f->cvec);
-  g_free (f->dit);
-  g_free (f->voc);
-}
-
-static void
-check_output (const gchar * label, const float *got, gint64 n,
-    rift_weights * ref)
-{
-  int64_t n_ref = 0;
-  float *want = rift_test_tensor_f32 (ref, "output_audio", &n_ref);
-
-  if (rift_test_true (n == N_INPUT && n_ref == N_INPUT,
-          "%s: %" G_GINT64_FORMAT " samples, want %d", label, n, N_INPUT)
-      && want)
-    rift_test_check (label, got, want, N_INPUT, 3e-3, 2e-3);
-  g_free (want);
-}
-
 static void
 case_launch (rift_weights * ref)
 {
-  Fixtures f;
+  E2eFixtures f;
   gchar *desc, *options;
   GstElement *pipeline, *sink;
   GstSample *sample;
@@ -83,7 +42,7 @@ case_launch (rift_weights * ref)
   GByteArray *audio = g_byte_array_new ();
   GError *err = NULL;
 
-  fixtures_init (&f);
+  e2e_fixtures_init (&f);
   options = e2e_launch_options (ref, NULL);
   desc = g_strdup_printf ("filesrc location=\"%s\" ! wavparse ! riftsvc"
       " model=\"%s\" rmvpe=\"%s\" contentvec=\"%s\" vocoder=\"%s\""
@@ -122,14 +81,14 @@ case_launch (rift_weights * ref)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (sink);
   gst_object_unref (pipeline);
-  check_output ("riftsvc output_audio", (const float *) audio->data,
+  e2e_check_output ("riftsvc output_audio", (const float *) audio->data,
       audio->len / sizeof (float), ref);
 
 out:
   g_clear_error (&err);
   g_byte_array_unref (audio);
   g_free (desc);
-  fixtures_clear (&f);
+  e2e_fixtures_clear (&f);
 }
 
 /* Runs $RIFT_TOOL infer with the options of the case `ref`, `speaker`
@@ -137,7 +96,7 @@ out:
  * when `explicit_models`, the fixture RMVPE, ContentVec and vocoder;
  * returns the exit status and stderr. */
 static gint
-run_infer (Fixtures * f, rift_weights * ref, const gchar * out,
+run_infer (E2eFixtures * f, rift_weights * ref, const gchar * out,
     const gchar * speaker, const gchar * model, gboolean explicit_models,
     gchar ** err_text)
 {
@@ -196,43 +155,28 @@ run_infer (Fixtures * f, rift_weights * ref, const gchar * out,
 static void
 case_infer (rift_weights * ref)
 {
-  Fixtures f;
+  E2eFixtures f;
   gchar *dir = g_dir_make_tmp ("test-riftsvc-XXXXXX", NULL);
   gchar *out = g_build_filename (dir, "out.wav", NULL);
   gchar *err_text = NULL;
   gint status;
 
-  fixtures_init (&f);
+  e2e_fixtures_init (&f);
   status = run_infer (&f, ref, out, NULL, NULL, TRUE, &err_text);
-  if (rift_test_true (status == 0, "rift-tool infer exits 0, not %d", status)) {
-    SF_INFO info = { 0 };
-    SNDFILE *sf = sf_open (out, SFM_READ, &info);
-
-    if (rift_test_true (sf != NULL, "open %s: %s", out, sf_strerror (NULL))) {
-      float *audio = g_new0 (float, info.frames + 1);
-      sf_count_t n = sf_readf_float (sf, audio, info.frames);
-
-      rift_test_true (info.samplerate == 44100 && info.channels == 1
-          && (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_FLOAT,
-          "WAV: %d Hz, %d channels, format 0x%x, want 44100 Hz mono float",
-          info.samplerate, info.channels, info.format);
-      check_output ("rift-tool infer output_audio", audio, n, ref);
-      g_free (audio);
-      sf_close (sf);
-    }
-  }
+  if (rift_test_true (status == 0, "rift-tool infer exits 0, not %d", status))
+    e2e_check_wav ("rift-tool infer output_audio", out, ref);
   g_unlink (out);
   g_rmdir (dir);
   g_free (err_text);
   g_free (out);
   g_free (dir);
-  fixtures_clear (&f);
+  e2e_fixtures_clear (&f);
 }
 
 static void
 case_errors (rift_weights * ref)
 {
-  Fixtures f;
+  E2eFixtures f;
   gchar *dir = g_dir_make_tmp ("test-riftsvc-XXXXXX", NULL);
   gchar *out = g_build_filename (dir, "out.wav", NULL);
   gchar *missing = g_build_filename (dir, "missing.ckpt", NULL);
@@ -245,7 +189,7 @@ case_errors (rift_weights * ref)
   gchar *path = NULL;
   gint status;
 
-  fixtures_init (&f);
+  e2e_fixtures_init (&f);
   status = run_infer (&f, ref, out, "zed", NULL, TRUE, &err_text);
   rift_test_true (status == 1 && err_text
       && strstr (err_text, "unknown speaker 'zed'")
@@ -302,7 +246,7 @@ case_errors (rift_weights * ref)
   g_free (missing);
   g_free (out);
   g_free (dir);
-  fixtures_clear (&f);
+  e2e_fixtures_clear (&f);
 }
 
 int

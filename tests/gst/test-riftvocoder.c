@@ -10,9 +10,9 @@
  * riftvocoder documents (gst_rift_noise_init (seed, segment number), then
  * gst_rift_noise_fill_uniform and gst_rift_noise_fill). The padding or
  * trimming to the segment's n samples, GAP and T = 0 segments, timestamps,
- * flags, events, errors and latency are checked too. test_pipeline runs
- * filesrc ! wavparse ! riftmel ! riftf0 ! riftcvec ! riftdit ! riftvocoder
- * ! appsink with the tiny fixture models, twice.
+ * flags, events, progress messages, errors and latency are checked too.
+ * test_pipeline runs filesrc ! wavparse ! riftmel ! riftf0 ! riftcvec
+ * ! riftdit ! riftvocoder ! appsink with the tiny fixture models, twice.
  *
  * Usage: test-riftvocoder [TEST]  (meson runs one TEST per meson test;
  * without one, all run). The CPU backend is used throughout. */
@@ -832,6 +832,80 @@ GST_START_TEST (test_timestamps)
 
 GST_END_TEST;
 
+/* Answers upstream DURATION queries with 7 s, as a demuxer would. */
+static GstPadProbeReturn
+answer_duration (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_DURATION)
+    return GST_PAD_PROBE_OK;
+  gst_query_set_duration (query, GST_FORMAT_TIME, 7 * GST_SECOND);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+/* The next element message on `bus` is rift-progress with these fields. */
+static void
+check_progress (GstBus * bus, GstClockTime stream_time, GstClockTime duration)
+{
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  const GstStructure *s;
+  GstClockTime t, d;
+
+  fail_unless (msg != NULL, "no element message");
+  s = gst_message_get_structure (msg);
+  fail_unless (gst_structure_has_name (s, "rift-progress"), "%"
+      GST_PTR_FORMAT, s);
+  fail_unless (gst_structure_get_clock_time (s, "stream-time", &t));
+  fail_unless (gst_structure_get_clock_time (s, "duration", &d));
+  fail_unless_equals_uint64 (t, stream_time);
+  fail_unless_equals_uint64 (d, duration);
+  gst_message_unref (msg);
+}
+
+/* A rift-progress message follows each buffer as it leaves, not as it
+ * comes in (a segment held for its fade-out posts at EOS), with the end of
+ * that buffer in stream time and upstream's duration (NONE while upstream
+ * does not answer). */
+GST_START_TEST (test_progress)
+{
+  Seg *s = seg_from_fixture (0, 40, 5);
+  const GstClockTime base = 10 * GST_SECOND;
+  const GstClockTime gap_duration = gst_util_uint64_scale_round (1000,
+      GST_SECOND, GST_RIFT_RATE);
+  GstBus *bus;
+  GstHarness *h = start (make_vocoder (&bus, "noise-scale", 0.0f,
+          "fade-duration", 20.0, NULL));
+  GstSegment segment;
+
+  /* buffers from 10 s on are stream time 0 on */
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.start = base;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+
+  fail_unless_equals_int (gst_harness_push (h, gap_buffer (1000, base, 0)),
+      GST_FLOW_OK);
+  check_progress (bus, gap_duration, GST_CLOCK_TIME_NONE);
+
+  gst_pad_add_probe (h->srcpad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM,
+      answer_duration, NULL, NULL);
+  fail_unless_equals_int (gst_harness_push (h, seg_buffer (s,
+              base + gap_duration, 1000, FALSE)), GST_FLOW_OK);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL,
+      "a message for a segment still held");
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  check_progress (bus, gap_duration + gst_util_uint64_scale_round (s->n,
+          GST_SECOND, GST_RIFT_RATE), 7 * GST_SECOND);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 2);
+  fail_unless (pop_error (bus) == NULL);
+
+  teardown (h, bus);
+  seg_free (s);
+}
+
+GST_END_TEST;
+
 /* FLUSH restarts the segment count, so the noise after a flush is that of
  * segment 0 again; the flush events and the new segment are forwarded. */
 GST_START_TEST (test_flush_restarts)
@@ -1364,6 +1438,7 @@ riftvocoder_suite (void)
   ADD_TEST (tc, test_restore_loudness);
   ADD_TEST (tc, test_zero_frames);
   ADD_TEST (tc, test_timestamps);
+  ADD_TEST (tc, test_progress);
   ADD_TEST (tc, test_flush_restarts);
   ADD_TEST (tc, test_caps_refused);
   ADD_TEST (tc, test_bad_buffer);
