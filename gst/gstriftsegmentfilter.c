@@ -643,14 +643,22 @@ batch_size (GstRiftSegmentFilter * filter)
   return klass->get_batch_size ? klass->get_batch_size (filter) : 1;
 }
 
-static guint
-effective_batch_size (GstRiftSegmentFilter * filter)
+gboolean
+gst_rift_segment_filter_is_live (GstRiftSegmentFilter * filter)
 {
   gboolean live;
 
   GST_OBJECT_LOCK (filter);
   live = get_priv (filter)->live;
   GST_OBJECT_UNLOCK (filter);
+  return live;
+}
+
+static guint
+effective_batch_size (GstRiftSegmentFilter * filter)
+{
+  gboolean live = gst_rift_segment_filter_is_live (filter);
+
   /* a live pipeline cannot wait for a batch to fill (see the LATENCY
    * query, which warns) */
   return live ? 1 : batch_size (filter);
