@@ -12,9 +12,9 @@
  * very accurate) and, per candidate, a Brent search of ~10-30 windowed-sinc
  * evaluations over 2 × 700 lags. Frames run in parallel (OpenMP). */
 #include "praat-pitch.h"
+#include "fftw-plan.h"
 #include "rift-error.h"
 
-#include <fftw3.h>
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -26,10 +26,6 @@
 #define BRENT_TOL 1e-10         /* the refinement's absolute tolerance, in lags */
 #define BRENT_MAX_ITER 60
 #define MAX_CEILING_RATIO 1e4   /* beyond this the candidate lists grow absurd */
-
-/* FFTW's planner is not thread-safe; plans are made and destroyed under this
- * lock and executed (new-array interface, which is thread-safe) without it. */
-static GMutex fftw_lock;
 
 void rift_praat_pitch_params_init(rift_praat_pitch_params *p)
 {
@@ -570,10 +566,8 @@ static gboolean analyse_frames(const layout *L, const rift_praat_pitch_params *p
     double *buf = fftw_malloc(L->nfft * sizeof(double));
     fftw_complex *spec = fftw_malloc((L->nfft / 2 + 1) * sizeof(fftw_complex));
     fft_plans plans;
-    g_mutex_lock(&fftw_lock);
-    plans.fwd = fftw_plan_dft_r2c_1d((int)L->nfft, buf, spec, FFTW_ESTIMATE);
-    plans.bwd = fftw_plan_dft_c2r_1d((int)L->nfft, spec, buf, FFTW_ESTIMATE);
-    g_mutex_unlock(&fftw_lock);
+    plans.fwd = rift_fftw_plan_r2c((int)L->nfft, buf, spec);
+    plans.bwd = rift_fftw_plan_c2r((int)L->nfft, spec, buf);
     make_window(L, window);
     window_autocorrelation(L, &plans, window, wr, buf, spec);
 
@@ -596,10 +590,8 @@ static gboolean analyse_frames(const layout *L, const rift_praat_pitch_params *p
         g_free(ws.lag);
     }
 
-    g_mutex_lock(&fftw_lock);
-    fftw_destroy_plan(plans.fwd);
-    fftw_destroy_plan(plans.bwd);
-    g_mutex_unlock(&fftw_lock);
+    rift_fftw_destroy(plans.fwd);
+    rift_fftw_destroy(plans.bwd);
     fftw_free(buf);
     fftw_free(spec);
     g_free(window);
