@@ -82,3 +82,4 @@ rift_dit *bench_random_dit(const bench_args *a, rift_backend *be, GError **err);
 int bench_dit(const bench_args *a, rift_backend *be, double peak);
 int bench_sample(const bench_args *a, rift_backend *be, double peak);
 int bench_mel(const bench_args *a, rift_backend *be, double peak);
+int bench_robust_f0(const bench_args *a, rift_backend *be, double peak);

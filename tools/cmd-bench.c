@@ -5,6 +5,7 @@
  *   rift-tool bench dit    [--dim 512] [--depth 8] [--frames 861] [--conds 3] ...
  *   rift-tool bench sample [--dim 512] [--depth 8] [--frames 861] [--steps 32] ...
  *   rift-tool bench mel    [--seconds 10]
+ *   rift-tool bench robust-f0 [--seconds 10]
  *
  * Models have random weights at the requested size, built in memory (no
  * download). Each result is one line of key=value pairs (or JSON with
@@ -92,13 +93,14 @@ static const struct {
     {"dit", bench_dit},
     {"sample", bench_sample},
     {"mel", bench_mel},
+    {"robust-f0", bench_robust_f0},
 };
 
 int rift_cmd_bench(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help")) {
-        printf("Usage: rift-tool bench peak|dit|sample|mel [--dim N] [--depth N] [--head-dim N]\n"
-               "       [--ff-mult N] [--kernel N] [--cvec-dim N] [--frames N] [--conds N]\n"
+        printf("Usage: rift-tool bench peak|dit|sample|mel|robust-f0 [--dim N] [--depth N]\n"
+               "       [--head-dim N] [--ff-mult N] [--kernel N] [--cvec-dim N] [--frames N] [--conds N]\n"
                "       [--steps N] [--seconds S] [--runs N] [--backend auto|cpu|cuda] [--json]\n"
                "Defaults: dit-512-8 (head 64, ff 4, kernel 31, cvec 768), 861 frames (10 s),\n"
                "3 conditions, 32 steps, 5 runs. See docs/performance.md.\n");
