@@ -86,9 +86,11 @@ struct _GstRiftF0
   gfloat voicing_threshold;
   gint robust_f0;
 
+  /* infer.py's robust-f0 settings, fixed */
+  rift_robust_f0_params robust_params;
+
   /* from READY->PAUSED to PAUSED->READY */
   rift_rmvpe *rmvpe;
-  rift_robust_f0_params robust_params;
   gboolean warned_live;         /* streaming thread */
 };
 
