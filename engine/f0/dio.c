@@ -147,19 +147,21 @@ static double *dio_band_filter(dio_ctx *c, int64_t half)
 static int64_t dio_crossings(const double *s, int64_t len, gboolean rising, double fs,
                              double *loc, double *rate)
 {
-    int64_t seen = 0;
-    double prev = 0.0;
+    int64_t count = 0;
+    double prev = NAN; /* the previous crossing */
     for (int64_t i = 0; i + 1 < len; i++) {
-        if (rising ? !(s[i] < 0.0 && s[i + 1] >= 0.0) : !(s[i] > 0.0 && s[i + 1] <= 0.0))
+        const gboolean hit =
+            rising ? s[i] < 0.0 && s[i + 1] >= 0.0 : s[i] > 0.0 && s[i + 1] <= 0.0;
+        if (!hit)
             continue;
         const double e = (double)(i + 1) - s[i] / (s[i + 1] - s[i]);
-        if (seen++ > 0) {
-            rate[seen - 2] = fs / (e - prev);
-            loc[seen - 2] = (prev + e) / 2.0 / fs;
+        if (!isnan(prev)) {
+            rate[count] = fs / (e - prev);
+            loc[count++] = (prev + e) / 2.0 / fs;
         }
         prev = e;
     }
-    return MAX(seen - 1, 0);
+    return count;
 }
 
 /* MATLAB's interp1(loc, val, t, 'linear', 'extrap') at ascending t, m >= 2:
@@ -196,11 +198,12 @@ static gboolean dio_events(dio_ctx *c, double *f, const double *t, int64_t nt)
     return TRUE;
 }
 
-/* One band's candidates cand [nt] and the running best over bands (band 0
- * first; a lower score wins, an earlier band on ties): per frame the candidate is the mean
- * of the four rates, c = (r0 + r1 + r2 + r3)/4, and its score their standard
- * deviation relative to it, sqrt(Σ(r − c)²/3)/(c + 1e-12). A candidate
- * outside [boundary/2, boundary] or [floor, ceil] is 0 with score 1e5/1e-12. */
+/* One band's candidates cand [nt], and the running best over bands (band 0
+ * first; a lower score wins, an earlier band on ties). Per frame the
+ * candidate is the mean of the four rates, c = (r0 + r1 + r2 + r3)/4, and its
+ * score their standard deviation relative to it, sqrt(Σ(r − c)²/3)/(c + 1e-12).
+ * A candidate outside [boundary/2, boundary] or [floor, ceil] is 0 with score
+ * 1e5/1e-12. */
 static void dio_score_band(dio_ctx *c, int band, gboolean have_events, double boundary,
                            double floor_hz, double ceil_hz, int64_t nt, double *cand)
 {
@@ -262,9 +265,9 @@ static void fix_short_runs(const dio_fix *fx, const double *in, int64_t half, do
             }
 }
 
-/* The candidate of frame k nearest to the linear extrapolation
- * ref = (3·cur − past)/2 of the two frames before it (the lowest band on
- * ties); 0 when |1 − cand/ref| > range. */
+/* The candidate of frame k nearest to ref = (3·cur − past)/2, the linear
+ * extrapolation from its neighbour `cur` and the frame beyond, `past` (the
+ * lowest band on ties); 0 when |1 − cand/ref| > range. */
 static double fix_select(const dio_fix *fx, double cur, double past, int64_t k)
 {
     const double ref = (cur * 3.0 - past) / 2.0;
