@@ -3,12 +3,9 @@
  * DiT every DiT benchmark runs. */
 #include "bench.h"
 #include "dit-private.h"
-#include "safetensors.h"
 
-#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #define INFER_EVALS 31 /* infer.py's 32 grid points */
 
@@ -52,23 +49,20 @@ rift_dit *bench_random_dit(const bench_args *a, rift_backend *be, GError **err)
     bench_weights_add_linear(&wb, "output", 128, D);
 
     /* through a file so the weights are mapped, as a real checkpoint is */
-    char *path = NULL;
-    const int fd = g_file_open_tmp("rift-bench-XXXXXX.safetensors", &path, err);
     rift_dit *dit = NULL;
-    if (fd >= 0) {
-        close(fd);
-        if (rift_safetensors_write(path, (rift_tensor *const *)wb.tensors->pdata, wb.tensors->len,
-                                   NULL, err)) {
-            rift_weights *w = rift_weights_open(path, err);
-            char **names = g_new0(char *, a->speakers + 1);
-            for (int64_t i = 0; i < a->speakers; i++)
-                names[i] = g_strdup_printf("speaker%d", (int)i);
-            dit = w ? rift_dit_load_with_speakers(w, (const char *const *)names, be, err) : NULL;
-            g_strfreev(names);
-        }
-        g_unlink(path); /* the mapping stays valid */
-        g_free(path);
+    char *dir = bench_tmpdir_new(err);
+    char *path = dir ? g_build_filename(dir, "model.safetensors", NULL) : NULL;
+    if (dir && bench_weights_write(&wb, path, err)) {
+        rift_weights *w = rift_weights_open(path, err);
+        char **names = g_new0(char *, a->speakers + 1);
+        for (int64_t i = 0; i < a->speakers; i++)
+            names[i] = g_strdup_printf("speaker%d", (int)i);
+        dit = w ? rift_dit_load_with_speakers(w, (const char *const *)names, be, err) : NULL;
+        g_strfreev(names);
     }
+    g_free(path);
+    if (dir)
+        bench_tmpdir_remove(dir);
     bench_weights_clear(&wb);
     return dit;
 }
@@ -122,7 +116,7 @@ int bench_dit(const bench_args *a, rift_backend *be, double peak)
     }
 
     const double t = bench_time_median(run_dit_step, &s, a->runs);
-    const double flop = rift_dit_flops(hp, S, T), gflops = flop / t / 1e9;
+    const double flop = rift_dit_flops(hp, S, T);
     const double audio_s = (double)T * BENCH_HOP / BENCH_RATE;
     bench_report r;
     bench_report_begin(&r, "dit", a->json);
@@ -130,12 +124,8 @@ int bench_dit(const bench_args *a, rift_backend *be, double peak)
     bench_report_num(&r, "depth", (double)hp->depth, "%.0f");
     bench_report_num(&r, "frames", (double)T, "%.0f");
     bench_report_num(&r, "conds", (double)S, "%.0f");
-    bench_report_num(&r, "time_s", t, "%.4f");
-    bench_report_num(&r, "gflop", flop / 1e9, "%.2f");
-    bench_report_num(&r, "gflops", gflops, "%.1f");
-    bench_report_num(&r, "ratio", gflops / peak, "%.3f");
-    /* infer.py's default 31 evaluations per segment, over the audio they cover */
-    bench_report_num(&r, "rtf", t * INFER_EVALS / audio_s, "%.3f");
+    /* rtf: infer.py's default 31 evaluations per segment, over the audio they cover */
+    bench_report_speed(&r, t, flop, peak, audio_s / INFER_EVALS);
     bench_report_machine(&r, be, peak);
     bench_report_end(&r);
 

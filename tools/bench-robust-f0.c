@@ -1,11 +1,10 @@
 /* bench-robust-f0.c — `rift-tool bench robust-f0`: what infer.py
- * --robust-f0 adds to a segment of --seconds (default 10 s) of singing:
- * DIO + StoneMask (get_f0_pw), Praat's To Pitch (ac) (get_f0_pm), and the
- * level-2 ensemble, each timed alone on the CPU in double whatever
- * --backend says (robust f0 never runs on a GPU), and their sum's real-time
- * factor. The voice is synthetic: 220 Hz with a 5.5 Hz vibrato of ±50
- * cents, 20 harmonics falling as 1/k, a little noise, so both trackers
- * work on voiced frames as they do on a song. */
+ * --robust-f0 adds to a segment of --seconds (default 10 s) of the bench's
+ * synthetic singing (bench.h), as riftf0 runs it: DIO + StoneMask
+ * (get_f0_pw), Praat's To Pitch (ac) (get_f0_pm), and the level-2 ensemble
+ * against the sung f0 as RMVPE's, each timed alone on the CPU in double
+ * whatever --backend says (robust f0 never runs on a GPU), and their sum's
+ * real-time factor. */
 #include "bench.h"
 #include "ensemble.h"
 #include "robust-f0.h"
@@ -52,33 +51,22 @@ static void run_ensemble(gpointer data)
     rift_robust_f0_ensemble(&r->tracks, r->rmvpe, NULL, r->T, 2, r->p, r->out);
 }
 
-/* the synthetic voice of the header, ~0.3 peak */
-static double *voice(int64_t n)
-{
-    double *x = g_new(double, n), phase = 0.0;
-    guint64 seed = 7;
-    for (int64_t i = 0; i < n; i++) {
-        const double t = (double)i / BENCH_RATE;
-        const double f0 = 220.0 * pow(2.0, 0.5 * sin(2.0 * G_PI * 5.5 * t) / 12.0);
-        phase += 2.0 * G_PI * f0 / BENCH_RATE;
-        double s = 0.0;
-        for (int k = 1; k <= 20; k++)
-            s += sin(k * phase) / k;
-        x[i] = 0.15 * s + 0.003 * bench_randn(&seed);
-    }
-    return x;
-}
-
 int bench_robust_f0(const bench_args *a, rift_backend *be, double peak)
 {
     rift_robust_f0_params p;
     rift_robust_f0_params_init(&p);
     const int64_t n = (int64_t)(a->seconds * BENCH_RATE), T = n / BENCH_HOP;
     const int64_t N = rift_dio_frame_count(n, p.sample_rate, p.dio.frame_period_ms);
-    double *rmvpe = g_new(double, MAX(T, 1));
+    /* riftf0 hands the trackers its float32 samples in double */
+    float *sung = g_new(float, MAX(n, 1));
+    double *audio = g_new(double, MAX(n, 1)), *rmvpe = g_new(double, MAX(T, 1));
+    bench_singing(sung, 0, n);
+    for (int64_t i = 0; i < n; i++)
+        audio[i] = sung[i];
     for (int64_t t = 0; t < T; t++)
-        rmvpe[t] = 220.0;
-    robust_run r = {.audio = voice(n), .n = n, .T = T, .N = N, .rmvpe = rmvpe, .p = &p,
+        rmvpe[t] = bench_singing_f0(0, t);
+    g_free(sung);
+    robust_run r = {.audio = audio, .n = n, .T = T, .N = N, .rmvpe = rmvpe, .p = &p,
                     .t = g_new(double, N), .f0 = g_new(double, N), .refined = g_new(double, N),
                     .pw = g_new(double, N), .out = g_new(double, MAX(T, 1))};
     GError *err = NULL;
@@ -104,7 +92,7 @@ int bench_robust_f0(const bench_args *a, rift_backend *be, double peak)
         g_error_free(err);
         rc = 1;
     }
-    g_free((double *)r.audio);
+    g_free(audio);
     g_free(rmvpe);
     g_free(r.t);
     g_free(r.f0);

@@ -60,11 +60,7 @@ int bench_sample(const bench_args *a, rift_backend *be, double peak)
     bench_report_num(&r, "depth", (double)hp->depth, "%.0f");
     bench_report_num(&r, "frames", (double)T, "%.0f");
     bench_report_num(&r, "steps", (double)s.p.steps, "%.0f");
-    bench_report_num(&r, "time_s", t, "%.3f");
-    bench_report_num(&r, "gflop", flop / 1e9, "%.1f");
-    bench_report_num(&r, "gflops", flop / t / 1e9, "%.1f");
-    bench_report_num(&r, "ratio", flop / t / 1e9 / peak, "%.3f");
-    bench_report_num(&r, "rtf", t / ((double)T * BENCH_HOP / BENCH_RATE), "%.3f");
+    bench_report_speed(&r, t, flop, peak, (double)T * BENCH_HOP / BENCH_RATE);
     bench_report_str(&r, "ok", s.ok ? "yes" : "no");
     bench_report_machine(&r, be, peak);
     bench_report_end(&r);
