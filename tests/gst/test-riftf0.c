@@ -36,7 +36,7 @@
 
 /* ---- fixtures and segments ---- */
 
-/* A float32 copy of tensor `name` of `w` (F32 or U8), *n its size. */
+/* A float32 copy of tensor `name` of `w` (F32, F64 or U8), *n its size. */
 static gfloat *
 tensor_f32 (rift_weights * w, const gchar * name, gint64 * n)
 {
@@ -52,7 +52,12 @@ tensor_f32 (rift_weights * w, const gchar * name, gint64 * n)
       x[i] = ((const gfloat *) t->data)[i];
     else if (t->dtype == RIFT_U8)
       x[i] = ((const guint8 *) t->data)[i];
-    else
+    else if (t->dtype == RIFT_F64) {
+      gdouble d;
+
+      memcpy (&d, (const gchar *) t->data + i * sizeof d, sizeof d);
+      x[i] = (gfloat) d;
+    } else
       fail ("%s is %s", name, rift_dtype_name (t->dtype));
   }
   if (n)
@@ -746,6 +751,80 @@ GST_START_TEST (test_robust_f0_needs_rms)
 
 GST_END_TEST;
 
+/* Every segment of tests/fixtures/robust_f0/stages.safetensors through
+ * riftf0 robust-f0=2 and =1, RMVPE included, against upstream's
+ * f0_ensemble and f0_light with the README's end-to-end acceptance: the
+ * same voicing and rel <= 1e-5 on the frames it marks stable, at least
+ * 97 % of all frames with the same voicing within rel 1e-4. */
+GST_START_TEST (test_robust_f0_fixtures)
+{
+  const gchar *cases[] = { "sing_44k.seg0", "phrases_44k.seg0",
+    "phrases_44k.seg1", "synth"
+  };
+  rift_weights *w = open_fixture ("robust_f0/stages.safetensors");
+  guint c;
+  gint level;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    Seg *s = seg_from_robust (cases[c]);
+
+    for (level = 2; level >= 1; level--) {
+      const gchar *ens = level == 2 ? "f0_ensemble" : "f0_light";
+      gchar *name = g_strdup_printf ("%s.%s", cases[c], ens);
+      gchar *stable_name = g_strdup_printf ("%s_stable", name);
+      gint64 n_ref, n_stable, t, close = 0, checked = 0;
+      gfloat *ref = tensor_f32 (w, name, &n_ref);
+      gfloat *stable = tensor_f32 (w, stable_name, &n_stable);
+      GstBus *bus;
+      GstHarness *h = start (make_f0 (&bus, "robust-f0", level, NULL), FALSE);
+      GstBuffer *out;
+      GstMapInfo map;
+      const gfloat *got;
+      gdouble max_rel = 0.0;
+
+      fail_unless_equals_int64 (n_ref, s->T);
+      fail_unless_equals_int64 (n_stable, s->T);
+      fail_unless_equals_int (gst_harness_push (h, seg_buffer (s, FALSE, 0, 0,
+                  FALSE)), GST_FLOW_OK);
+      out = gst_harness_pull (h);
+      fail_unless (gst_rift_features_map (out, GST_RIFT_FEATURE_F0, &map,
+              GST_MAP_READ, NULL));
+      got = (const gfloat *) map.data;
+      for (t = 0; t < s->T; t++) {
+        gboolean same = (got[t] > 0) == (ref[t] > 0);
+        gdouble rel = same && ref[t] > 0 ?
+            fabs ((gdouble) got[t] - ref[t]) / ref[t] : 0.0;
+
+        close += same && rel <= 1e-4;
+        if (stable[t] == 0.0f)
+          continue;
+        checked++;
+        fail_unless (same, "%s: stable frame %" G_GINT64_FORMAT " is %g, "
+            "upstream's %g", name, t, got[t], ref[t]);
+        max_rel = MAX (max_rel, rel);
+      }
+      g_print ("%s: %" G_GINT64_FORMAT " stable frames, max rel %.2e; %"
+          G_GINT64_FORMAT " of %" G_GINT64_FORMAT " frames within 1e-4\n",
+          name, checked, max_rel, close, s->T);
+      fail_unless (max_rel <= 1e-5, "%s: max rel %.2e", name, max_rel);
+      fail_unless (close >= 0.97 * s->T, "%s: %" G_GINT64_FORMAT " of %"
+          G_GINT64_FORMAT " frames within 1e-4", name, close, s->T);
+      gst_memory_unmap (map.memory, &map);
+      gst_buffer_unref (out);
+      fail_unless (pop_error (bus) == NULL);
+      teardown (h, bus);
+      g_free (ref);
+      g_free (stable);
+      g_free (name);
+      g_free (stable_name);
+    }
+    seg_free (s);
+  }
+  rift_weights_free (w);
+}
+
+GST_END_TEST;
+
 /* robust-f0 in a live pipeline: one warning that says what it costs, and
  * the conversion goes on. */
 GST_START_TEST (test_robust_f0_live)
@@ -1075,6 +1154,7 @@ riftf0_suite (void)
   ADD_TEST (tc, test_zero_frames);
   ADD_TEST (tc, test_short_segment);
   ADD_TEST (tc, test_robust_f0);
+  ADD_TEST (tc, test_robust_f0_fixtures);
   ADD_TEST (tc, test_robust_f0_needs_rms);
   ADD_TEST (tc, test_robust_f0_live);
   ADD_TEST (tc, test_gap_passthrough);
