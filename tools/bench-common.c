@@ -159,10 +159,14 @@ void bench_report_machine(bench_report *r, rift_backend *be, double peak)
 
 /* ---- synthetic singing -------------------------------------------------------- */
 
-/* Phrases of PHRASE_S seconds: NOTES notes of NOTE_S seconds, then silence. */
-#define PHRASE_S 4.6
+/* Phrases of notes of NOTE_S seconds, each followed by SILENCE_S of silence;
+ * their lengths cycle through phrase_s. The third, sung from 8.2 s to
+ * 60.2 s, fills the second 30 s piece: any conversion of 60 s or more meets
+ * a segment as long as the slicer's window (the most memory a segment
+ * takes), and the first piece has three segments. */
+static const double phrase_s[] = {4.0, 3.0, 52.0, 9.0, 6.0, 14.0};
+#define SILENCE_S 0.6
 #define NOTE_S 0.5
-#define NOTES 8
 #define HARMONICS 12
 #define VIB_HZ 5.5    /* vibrato rate */
 #define VIB_DEPTH 0.012 /* and depth (relative frequency) */
@@ -173,13 +177,22 @@ void bench_report_machine(bench_report *r, rift_backend *be, double peak)
 static gboolean note_at(double t, double *f, double *tn)
 {
     static const int melody[16] = {0, 2, 4, 5, 7, 5, 4, 2, 7, 9, 7, 5, 4, 2, 0, -1};
-    const int64_t p = (int64_t)floor(t / PHRASE_S);
-    const double tp = t - (double)p * PHRASE_S;
-    if (tp >= NOTES * NOTE_S)
+    double period = 0.0;
+    for (guint i = 0; i < G_N_ELEMENTS(phrase_s); i++)
+        period += phrase_s[i] + SILENCE_S;
+    const int64_t cycle = (int64_t)floor(t / period);
+    double tp = t - (double)cycle * period;
+    guint i = 0;
+    while (tp >= phrase_s[i] + SILENCE_S) {
+        tp -= phrase_s[i] + SILENCE_S;
+        i++;
+    }
+    if (tp >= phrase_s[i])
         return FALSE;
+    const int64_t p = cycle * (int64_t)G_N_ELEMENTS(phrase_s) + i; /* phrase number */
     const int64_t q = (int64_t)(tp / NOTE_S);
     *tn = tp - (double)q * NOTE_S;
-    const int semis = melody[(p * NOTES + q) % 16] + (int)(p % 3) * 2;
+    const int semis = melody[(p * 5 + q) % 16] + (int)(p % 3) * 2;
     *f = 220.0 * pow(2.0, semis / 12.0);
     return TRUE;
 }

@@ -76,8 +76,9 @@ void bench_report_end(bench_report *r);
 
 /* Synthetic singing at 44.1 kHz, the same samples whichever piece asks:
  * x [n] = samples start .. start + n − 1 of phrases of sung notes (harmonic,
- * with vibrato) and silences the slicer cuts at. f0 of frame t of a piece
- * starting at `start` (its centre) in Hz, 0 in silence. */
+ * with vibrato) and silences the slicer cuts at; from 60 s on it has met a
+ * phrase longer than 30 s. f0 of frame t of a piece starting at `start`
+ * (its centre) in Hz, 0 in silence. */
 void bench_singing(float *x, int64_t start, int64_t n);
 double bench_singing_f0(int64_t start, int64_t t);
 
