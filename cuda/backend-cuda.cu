@@ -172,6 +172,22 @@ static gboolean cuda_sync(rift_backend *be, GError **err)
     return rift_backend_take_error(be, err);
 }
 
+/* The default memory pool's high-water mark: every cudaMallocAsync of this
+ * process on the device, i.e. our tensors, work buffers and the ops' scratch
+ * (not the context, nor cuBLAS's and cuFFT's own work areas). Unknown (0)
+ * without memory pools. */
+static size_t cuda_peak_memory(rift_backend *be)
+{
+    cudaMemPool_t pool;
+    uint64_t high = 0; /* cuuint64_t */
+    if (!rift_cuda(be)->pools || !rift_cuda_enter(be, "peak_memory") ||
+        !RIFT_CUDA_TRY(be, "peak_memory", cudaDeviceGetDefaultMemPool, &pool, be->device) ||
+        !RIFT_CUDA_TRY(be, "peak_memory", cudaMemPoolGetAttribute, pool,
+                       cudaMemPoolAttrUsedMemHigh, &high))
+        return 0;
+    return (size_t)high;
+}
+
 /* ---- shared resources of the ops ---- */
 
 void *rift_cuda_scratch(rift_cuda_backend *c, const char *op, size_t nbytes)
@@ -267,6 +283,7 @@ static const rift_backend_i cuda_iface = {
     /* .memset0 = */ cuda_memset0,
     /* .copy = */ cuda_copy,
     /* .sync = */ cuda_sync,
+    /* .peak_memory = */ cuda_peak_memory,
     /* .gemm = */ rift_cuda_gemm,
     /* .supports_precision = */ rift_cuda_supports_precision,
     /* .to_lowp = */ rift_cuda_to_lowp,
@@ -392,6 +409,20 @@ rift_backend *rift_cuda_backend_new(int device, GError **err)
         RIFT_CUDA_TRY(be, "init", cublasSetStream, c->blas, c->stream) &&
         RIFT_CUDA_TRY(be, "init", cublasSetMathMode, c->blas, CUBLAS_DEFAULT_MATH);
     c->pools = pools != 0;
+    int blas_version = 0, runtime = 0;
+    if (ok && cublasGetVersion(c->blas, &blas_version) == CUBLAS_STATUS_SUCCESS &&
+        cudaRuntimeGetVersion(&runtime) == cudaSuccess)
+        rift_backend_set_libraries(
+            be,
+            g_strdup_printf("cuBLAS %d.%d.%d, CUDA runtime %d.%d", blas_version / 10000,
+                            blas_version / 100 % 100, blas_version % 100, runtime / 1000,
+                            runtime % 1000 / 10),
+            /* cuda/meson.build: machine code for sm_80 and sm_90, compute_90
+             * PTX for the rest */
+            g_strdup_printf("sm_%d%d, %s", prop.major, prop.minor,
+                            prop.major == 8   ? "sm_80 machine code"
+                            : prop.major == 9 ? "sm_90 machine code"
+                                              : "compute_90 PTX compiled at load"));
     if (!ok) {
         rift_backend_take_error(be, err);
         rift_backend_unref(be);

@@ -20,6 +20,8 @@ typedef struct rift_backend_i {
     void (*copy)(rift_backend *be, void *dst, const void *src, size_t nbytes); /* both backend memory */
     /* wait for queued work; FALSE with the sticky error if any */
     gboolean (*sync)(rift_backend *be, GError **err);
+    /* (optional) rift_backend_peak_memory */
+    size_t (*peak_memory)(rift_backend *be);
 
     /* ops: same signatures as ops.h. A NULL slot is an op this backend
      * does not have: calling it records an UNSUPPORTED error. */
@@ -113,6 +115,7 @@ struct rift_backend {
     int device;
     gint refcount;
     char *description;
+    char *blas, *kernels; /* rift_backend_blas, rift_backend_kernels */
     GError *sticky; /* first error since the last sync */
     GMutex lock;    /* guards `sticky` */
 };
@@ -120,6 +123,8 @@ struct rift_backend {
 /* For backends: fill the common part; record an op failure (first one wins). */
 void rift_backend_init_common(rift_backend *be, const rift_backend_i *iface,
                               rift_backend_kind kind, int device, char *description);
+/* Name the BLAS and kernel set (takes both strings). */
+void rift_backend_set_libraries(rift_backend *be, char *blas, char *kernels);
 void rift_backend_set_error(rift_backend *be, GError *error);
 gboolean rift_backend_take_error(rift_backend *be, GError **err);
 

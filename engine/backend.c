@@ -17,6 +17,12 @@ void rift_backend_init_common(rift_backend *be, const rift_backend_i *iface,
     g_mutex_init(&be->lock);
 }
 
+void rift_backend_set_libraries(rift_backend *be, char *blas, char *kernels)
+{
+    be->blas = blas;
+    be->kernels = kernels;
+}
+
 void rift_backend_set_error(rift_backend *be, GError *error)
 {
     g_mutex_lock(&be->lock);
@@ -94,6 +100,8 @@ void rift_backend_unref(rift_backend *be)
     if (be->sticky)
         g_error_free(be->sticky);
     g_free(be->description);
+    g_free(be->blas);
+    g_free(be->kernels);
     g_mutex_clear(&be->lock);
     be->iface->destroy(be);
 }
@@ -111,6 +119,21 @@ int rift_backend_get_device(const rift_backend *be)
 const char *rift_backend_describe(const rift_backend *be)
 {
     return be->description;
+}
+
+const char *rift_backend_blas(const rift_backend *be)
+{
+    return be->blas ? be->blas : "?";
+}
+
+const char *rift_backend_kernels(const rift_backend *be)
+{
+    return be->kernels ? be->kernels : "?";
+}
+
+size_t rift_backend_peak_memory(rift_backend *be)
+{
+    return be->iface->peak_memory ? be->iface->peak_memory(be) : 0;
 }
 
 static const char *const kind_names[] = {"auto", "cpu", "cuda"};

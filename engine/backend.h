@@ -45,6 +45,16 @@ int rift_backend_get_device(const rift_backend *be);
 /* "cpu (OpenBLAS 0.3.21 ..., core Cooperlake, 2 BLAS threads, 2 OpenMP threads)",
  * "cuda:0 (NVIDIA H100 80GB HBM3, sm_90, 79.1 GiB)" */
 const char *rift_backend_describe(const rift_backend *be);
+/* For benchmark reports, what does the work: the BLAS behind rift_op_gemm
+ * ("OpenBLAS 0.3.21 ... USE_OPENMP Cooperlake MAX_THREADS=64", "cuBLAS 12.4.5")
+ * and the kernel set the ops run ("OpenBLAS core Cooperlake, own loops SSE2",
+ * "sm_90 machine code"). */
+const char *rift_backend_blas(const rift_backend *be);
+const char *rift_backend_kernels(const rift_backend *be);
+/* The most device memory the backend's allocations held at once since it was
+ * made, in bytes; 0 where that is unknown and on the CPU, whose memory is the
+ * process's (its peak RSS). */
+size_t rift_backend_peak_memory(rift_backend *be);
 
 /* TRUE when this build has the CUDA backend and a device can be opened;
  * *why gets the reason otherwise (g_free it). */

@@ -669,15 +669,11 @@ batch_size (GstRiftSegmentFilter * filter, gboolean * by_length)
 static guint
 effective_batch_size (GstRiftSegmentFilter * filter, gboolean * by_length)
 {
-  gboolean live;
   guint n = batch_size (filter, by_length);
 
-  GST_OBJECT_LOCK (filter);
-  live = get_priv (filter)->live;
-  GST_OBJECT_UNLOCK (filter);
   /* a live pipeline cannot wait for a batch to fill (see the LATENCY
    * query, which warns) */
-  if (live) {
+  if (gst_rift_segment_filter_is_live (filter)) {
     *by_length = FALSE;
     return 1;
   }
@@ -711,6 +707,17 @@ gst_rift_segment_filter_drain (GstRiftSegmentFilter * filter)
       gst_pad_push_event (priv->srcpad, GST_EVENT (obj));
   }
   return ret;
+}
+
+gboolean
+gst_rift_segment_filter_is_live (GstRiftSegmentFilter * filter)
+{
+  gboolean live;
+
+  GST_OBJECT_LOCK (filter);
+  live = get_priv (filter)->live;
+  GST_OBJECT_UNLOCK (filter);
+  return live;
 }
 
 /* Controlled properties take their value at the segment's stream time. */

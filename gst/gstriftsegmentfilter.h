@@ -124,4 +124,9 @@ void gst_rift_segment_filter_class_set_features (GstRiftSegmentFilterClass *
 const gchar *gst_rift_segment_filter_get_loaded_model (GstRiftSegmentFilter *
     filter);
 
+/* Whether the pipeline is live, as upstream answered the last LATENCY
+ * query (FALSE before one): for subclasses that warn about a setting that
+ * is costly in real time. */
+gboolean gst_rift_segment_filter_is_live (GstRiftSegmentFilter * filter);
+
 G_END_DECLS

@@ -88,6 +88,7 @@ static const struct
   {"speaker", C (CHILD_DIT)},
   {"speakers", C (CHILD_DIT)},
   {"key-shift", C (CHILD_F0)},
+  {"robust-f0", C (CHILD_F0)},
   {"infer-steps", C (CHILD_DIT)},
   {"ds-cfg-strength", C (CHILD_DIT)},
   {"spk-cfg-strength", C (CHILD_DIT)},

@@ -29,6 +29,7 @@ static const struct {
     {"model", "PATH", "RIFT-SVC checkpoint (.ckpt) (required)"},
     {"speaker", "NAME", "target speaker, a name of the model's spk2idx"},
     {"key-shift", "SEMITONES", "pitch shift in semitones (0)"},
+    {"robust-f0", "0|1|2", "f0 checked by DIO and Praat: 0 off, 1 light, 2 aggressive (0)"},
     {"infer-steps", "N", "number of inference steps (32)"},
     {"ds-cfg-strength", "X", "downsampled content vector guidance strength (0.2)"},
     {"spk-cfg-strength", "X", "speaker guidance strength (0.8)"},
@@ -73,7 +74,6 @@ static void usage(FILE *f)
         g_free(opt);
     }
     fprintf(f, "  --device cpu|cuda[:N]        as infer.py: --backend (and --cuda-device-id)\n"
-               "  --robust-f0 0                accepted for infer.py's command lines; only 0\n"
                "  --use-fp16                   accepted and ignored: --precision chooses\n"
                "  --quiet                      no progress\n\n"
                "Options take `--name VALUE` or `--name=VALUE`. Exit status 0 on success, 1 on\n"
@@ -269,13 +269,6 @@ int rift_cmd_infer(int argc, char **argv)
                 g_ptr_array_add(sets, g_strdup(value + 5));
             } else {
                 fprintf(stderr, "rift-tool infer: --device: '%s' is not cpu, cuda or cuda:N\n\n",
-                        value);
-                g_free(name);
-                goto usage_error;
-            }
-        } else if (!strcmp(name, "robust-f0")) {
-            if (strcmp(value, "0") != 0) {
-                fprintf(stderr, "rift-tool infer: --robust-f0 %s is not supported (only 0)\n",
                         value);
                 g_free(name);
                 goto usage_error;

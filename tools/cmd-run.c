@@ -16,6 +16,7 @@ static const rift_stage stages[] = {
     {"dit", TRUE, rift_stage_dit, "one DiT evaluation: x, spk, f0, rms, cvec, time, ... -> out"},
     {"sample", TRUE, rift_stage_sample, "the RF sampler with guidance: src_mel, ..., y0 -> out, trajectory"},
     {"vocoder", TRUE, rift_stage_vocoder, "NSF-HiFiGAN: mel [B,128,T], f0 [B,T] -> audio [B,1,T*512], har_source"},
+    {"robust_f0", FALSE, rift_stage_robust_f0, "infer.py --robust-f0 per case C: C.audio, C.rmvpe_f0, C.rms -> C.dio_f0, C.stonemask_f0, C.pw_f0, C.pm_freq, C.pm_f0, C.f0_ensemble, C.f0_light (--case C: one)"},
 };
 
 float *rift_stage_input_f32(rift_stage_ctx *ctx, const char *name, const rift_tensor **t_out,

@@ -41,6 +41,7 @@ gboolean rift_stage_rmvpe(rift_stage_ctx *ctx, GError **err);
 gboolean rift_stage_dit(rift_stage_ctx *ctx, GError **err);
 gboolean rift_stage_sample(rift_stage_ctx *ctx, GError **err);
 gboolean rift_stage_vocoder(rift_stage_ctx *ctx, GError **err);
+gboolean rift_stage_robust_f0(rift_stage_ctx *ctx, GError **err);
 
 /* "null", "2" or "[0, 3]" -> layer list (g_free *layers). */
 gboolean rift_stage_parse_layers(const char *json, int **layers, int *n, GError **err);

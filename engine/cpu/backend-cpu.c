@@ -99,6 +99,23 @@ static const rift_backend_i cpu_iface = {
     .nsf_source = rift_cpu_nsf_source,
 };
 
+/* the widest vector ISA our own loops are compiled for (the build sets no
+ * -march, so on x86-64 it is SSE2 unless CFLAGS say otherwise) */
+static const char *loop_isa(void)
+{
+#if defined(__AVX512F__)
+    return "AVX-512";
+#elif defined(__AVX2__)
+    return "AVX2";
+#elif defined(__SSE2__)
+    return "SSE2";
+#elif defined(__ARM_NEON)
+    return "NEON";
+#else
+    return "scalar";
+#endif
+}
+
 rift_backend *rift_cpu_backend_new(GError **err)
 {
     rift_backend *be = g_new0(rift_backend, 1);
@@ -110,5 +127,8 @@ rift_backend *rift_cpu_backend_new(GError **err)
                                  par >= 0 && par <= 2 ? blas_threading[par] : "?",
                                  omp_get_max_threads());
     rift_backend_init_common(be, &cpu_iface, RIFT_BACKEND_CPU, 0, desc);
+    rift_backend_set_libraries(be, g_strstrip(g_strdup(openblas_get_config())),
+                               g_strdup_printf("OpenBLAS core %s, own loops %s",
+                                               openblas_get_corename(), loop_isa()));
     return be;
 }

@@ -114,3 +114,18 @@ double rift_loudness_gain(double lufs, double target)
 {
     return isfinite(lufs) ? pow(10.0, (target - lufs) / 20.0) : 1.0;
 }
+
+double rift_loudness_normalize(float *x, int64_t n, double rate, double target, double *gain)
+{
+    const double lufs = rift_loudness_lufs(x, n, rate);
+    double g = rift_loudness_gain(lufs, target), peak = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        peak = fmax(peak, fabs(x[i] * g));
+    if (peak > 1.0)
+        g *= 0.99 / peak;
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (float)(x[i] * g);
+    if (gain)
+        *gain = g;
+    return lufs;
+}

@@ -30,4 +30,10 @@ double rift_loudness_lufs(const float *x, int64_t n, double rate);
  * instead of upstream's inf gain and NaN samples). */
 double rift_loudness_gain(double lufs, double target);
 
+/* infer.py's normalisation of x [n] in place: the gain to `target` LUFS,
+ * times 0.99/peak where the result would exceed 1 (its clipping guard), each
+ * sample rounded to float32 once. Returns the loudness measured before;
+ * *gain (may be NULL) gets the gain applied. */
+double rift_loudness_normalize(float *x, int64_t n, double rate, double target, double *gain);
+
 G_END_DECLS

@@ -15,7 +15,6 @@
 #include "fftw-plan.h"
 #include "rift-error.h"
 
-#include <fftw3.h>
 #include <float.h>
 #include <math.h>
 #include <string.h>

@@ -831,6 +831,14 @@ void rift_f0_post_process_f64(const float *f0, int64_t n, int64_t n_out, double 
     g_free(vy);
 }
 
+void rift_f0_key_shift(const double *f0, int64_t n, double key_shift, float *out)
+{
+    /* infer.py: f0 · 2^(key_shift/12) in float64, then .float() */
+    const double factor = pow(2.0, key_shift / 12.0);
+    for (int64_t j = 0; j < n; j++)
+        out[j] = (float)(key_shift != 0.0 ? f0[j] * factor : f0[j]);
+}
+
 void rift_f0_post_process(const float *f0, int64_t n, int64_t n_out, double key_shift,
                           float *out)
 {
@@ -838,15 +846,12 @@ void rift_f0_post_process(const float *f0, int64_t n, int64_t n_out, double key_
         return;
     double *f = g_new(double, n_out);
     rift_f0_post_process_f64(f0, n, n_out, f);
-    /* infer.py: f0 · 2^(key_shift/12) in float64, then .float() */
-    const double factor = pow(2.0, key_shift / 12.0);
-    for (int64_t j = 0; j < n_out; j++)
-        out[j] = (float)(key_shift != 0.0 ? f[j] * factor : f[j]);
+    rift_f0_key_shift(f, n_out, key_shift, out);
     g_free(f);
 }
 
-gboolean rift_rmvpe_f0_44k(rift_rmvpe *r, const float *audio_44k, int64_t n, double key_shift,
-                           float thred, float *f0, GError **err)
+gboolean rift_rmvpe_f0_44k_f64(rift_rmvpe *r, const float *audio_44k, int64_t n, float thred,
+                               double *f0, GError **err)
 {
     const int64_t n_out = n > 0 ? n / HOP_44K : 0;
     if (n_out == 0)
@@ -858,10 +863,22 @@ gboolean rift_rmvpe_f0_44k(rift_rmvpe *r, const float *audio_44k, int64_t n, dou
     const gboolean ok = rift_rmvpe_hidden(r, audio_16k, n16, NULL, hidden, err);
     if (ok) {
         rift_rmvpe_decode(hidden, T16, r->hp.n_classes, thred, f0_16k, NULL, NULL);
-        rift_f0_post_process(f0_16k, T16, n_out, key_shift, f0);
+        rift_f0_post_process_f64(f0_16k, T16, n_out, f0);
     }
     g_free(audio_16k);
     g_free(hidden);
     g_free(f0_16k);
+    return ok;
+}
+
+gboolean rift_rmvpe_f0_44k(rift_rmvpe *r, const float *audio_44k, int64_t n, double key_shift,
+                           float thred, float *f0, GError **err)
+{
+    const int64_t n_out = n > 0 ? n / HOP_44K : 0;
+    double *f = g_new(double, MAX(n_out, 1));
+    const gboolean ok = rift_rmvpe_f0_44k_f64(r, audio_44k, n, thred, f, err);
+    if (ok)
+        rift_f0_key_shift(f, n_out, key_shift, f0);
+    g_free(f);
     return ok;
 }

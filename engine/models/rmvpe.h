@@ -90,16 +90,23 @@ void rift_rmvpe_decode(const float *hidden, int64_t T, int64_t n_bins, float thr
  * cut_last=False) on f0 [n] at 100 Hz: unvoiced frames filled by linear
  * interpolation (rounded to float32 as upstream stores them), resampled onto
  * the 44.1 kHz / 512 grid, zero where the interpolated voicing is > 0.5.
- * The _f64 variant returns numpy's float64 result; the other multiplies it by
- * 2^(key_shift/12) in double and rounds to float32, as infer.py does. */
+ * The _f64 variant returns numpy's float64 result; the other key-shifts it
+ * (rift_f0_key_shift). */
 void rift_f0_post_process_f64(const float *f0, int64_t n, int64_t n_out, double *out);
 void rift_f0_post_process(const float *f0, int64_t n, int64_t n_out, double key_shift,
                           float *out);
+/* infer.py's last f0 step: out [n] = float32(f0 · 2^(key_shift/12)), the
+ * product in double (f0 unchanged when key_shift is 0). */
+void rift_f0_key_shift(const double *f0, int64_t n, double key_shift, float *out);
 
 /* The whole f0 path of infer.py for one segment: audio_44k [n] (host,
  * 44.1 kHz) -> f0 [n / 512] (host, Hz, key-shifted). n / 512 == 0 is fine
  * (nothing is written). */
 gboolean rift_rmvpe_f0_44k(rift_rmvpe *r, const float *audio_44k, int64_t n, double key_shift,
                            float thred, float *f0, GError **err);
+/* The same before the key shift, in double (post_process_f0's float64
+ * result): what infer.py --robust-f0 hands to its ensembles. */
+gboolean rift_rmvpe_f0_44k_f64(rift_rmvpe *r, const float *audio_44k, int64_t n, float thred,
+                               double *f0, GError **err);
 
 G_END_DECLS

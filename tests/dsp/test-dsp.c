@@ -111,9 +111,26 @@ static void test_normalize(void)
         const double gain = rift_loudness_gain(rift_loudness_lufs(x, n, 44100), -18.0);
         const double ref = scalar(w, "%s.normalize_gain", "noise");
         rift_test_true(fabs(gain / ref - 1) <= 1e-6, "gain %.12f, upstream %.12f", gain, ref);
+        float *y = g_memdup2(x, n * sizeof(float));
         for (int64_t i = 0; i < n; i++)
             x[i] = (float)(x[i] * gain);
         rift_test_check("noise normalised to -18 LUFS", x, want, n, 1e-6, 1e-6);
+        /* the same in one call; then to -3 LUFS, where the guard holds the
+         * peak at 0.99 */
+        double g;
+        const double before = rift_loudness_lufs(y, n, 44100);
+        rift_test_true(rift_loudness_normalize(y, n, 44100, -18.0, &g) == before &&
+                           fabs(g / ref - 1) <= 1e-6,
+                       "rift_loudness_normalize gain %.12f, upstream %.12f", g, ref);
+        rift_test_check("noise normalised to -18 LUFS in one call", y, want, n, 1e-6, 1e-6);
+        rift_loudness_normalize(y, n, 44100, -3.0, &g);
+        float peak = 0.0f;
+        for (int64_t i = 0; i < n; i++)
+            peak = fmaxf(peak, fabsf(y[i]));
+        rift_test_true(fabsf(peak - 0.99f) <= 1e-6f && g < rift_loudness_gain(-18.0, -3.0),
+                       "clipping guard: peak %.7f (0.99), gain %.4f below the loudness gain", peak,
+                       g);
+        g_free(y);
     }
     rift_test_true(rift_loudness_gain(-INFINITY, -18) == 1.0, "silence keeps gain 1");
     g_free(x);

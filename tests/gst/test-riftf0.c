@@ -19,6 +19,7 @@
 #include "gsttestutil.h"
 
 #include "rmvpe.h"
+#include "robust-f0.h"
 #include "weights.h"
 
 #include <gst/check/gstcheck.h>
@@ -35,7 +36,7 @@
 
 /* ---- fixtures and segments ---- */
 
-/* A float32 copy of tensor `name` of `w` (F32 or U8), *n its size. */
+/* A float32 copy of tensor `name` of `w` (F32, F64 or U8), *n its size. */
 static gfloat *
 tensor_f32 (rift_weights * w, const gchar * name, gint64 * n)
 {
@@ -51,7 +52,12 @@ tensor_f32 (rift_weights * w, const gchar * name, gint64 * n)
       x[i] = ((const gfloat *) t->data)[i];
     else if (t->dtype == RIFT_U8)
       x[i] = ((const guint8 *) t->data)[i];
-    else
+    else if (t->dtype == RIFT_F64) {
+      gdouble d;
+
+      memcpy (&d, (const gchar *) t->data + i * sizeof d, sizeof d);
+      x[i] = (gfloat) d;
+    } else
       fail ("%s is %s", name, rift_dtype_name (t->dtype));
   }
   if (n)
@@ -59,12 +65,13 @@ tensor_f32 (rift_weights * w, const gchar * name, gint64 * n)
   return x;
 }
 
-/* One segment: n samples, T = n / 512 frames. */
+/* One segment: n samples, T = n / 512 frames, and its rms (NULL: zeros). */
 typedef struct
 {
   guint64 n;
   gint64 T;
   gfloat *audio;
+  gfloat *rms;
 } Seg;
 
 /* `n` samples from sample `first` of tests/fixtures/audio/NAME.wav (n = 0:
@@ -94,11 +101,12 @@ static void
 seg_free (Seg * s)
 {
   g_free (s->audio);
+  g_free (s->rms);
   g_free (s);
 }
 
-/* The feature buffer riftmel would push for `s` (mel and rms zeros: riftf0
- * does not read them), with cvec too when `with_cvec` (riftcvec before
+/* The feature buffer riftmel would push for `s` (mel zeros: riftf0 does not
+ * read it; rms s->rms, read by robust-f0=1), with cvec too when `with_cvec` (riftcvec before
  * riftf0). */
 static GstBuffer *
 seg_buffer (const Seg * s, gboolean with_cvec, GstClockTime pts,
@@ -112,7 +120,7 @@ seg_buffer (const Seg * s, gboolean with_cvec, GstClockTime pts,
   fail_unless (gst_rift_features_add (buf, GST_RIFT_FEATURE_MEL,
           memory_from (NULL, s->T * N_MELS), RIFT_F32, s->T, N_MELS));
   fail_unless (gst_rift_features_add (buf, GST_RIFT_FEATURE_RMS,
-          memory_from (NULL, s->T), RIFT_F32, s->T, 1));
+          memory_from (s->rms, s->T), RIFT_F32, s->T, 1));
   if (with_cvec)
     fail_unless (gst_rift_features_add (buf, GST_RIFT_FEATURE_CVEC,
             memory_from (NULL, s->T * CVEC_DIM), RIFT_F32, s->T, CVEC_DIM));
@@ -312,6 +320,72 @@ run_fixture (const gchar * name, gdouble key_shift, const gchar * ref_name)
   seg_free (s);
 }
 
+/* ---- robust-f0 ---- */
+
+/* Segment `c` of tests/fixtures/robust_f0/stages.safetensors: its float64
+ * loudness-normalised audio rounded to float32, as riftmel carries it, and
+ * its rms. */
+static Seg *
+seg_from_robust (const gchar * c)
+{
+  rift_weights *w = open_fixture ("robust_f0/stages.safetensors");
+  gchar *name = g_strdup_printf ("%s.audio", c);
+  const rift_tensor *ta = rift_weights_find (w, name);
+  Seg *s = g_new0 (Seg, 1);
+  guint64 i;
+
+  fail_unless (ta != NULL && ta->dtype == RIFT_F64, "no F64 %s", name);
+  s->n = rift_tensor_numel (ta);
+  s->T = s->n / GST_RIFT_HOP;
+  s->audio = g_new (gfloat, s->n);
+  for (i = 0; i < s->n; i++) {
+    gdouble x;
+
+    memcpy (&x, (const gchar *) ta->data + i * sizeof x, sizeof x);
+    s->audio[i] = (gfloat) x;
+  }
+  g_free (name);
+  name = g_strdup_printf ("%s.rms", c);
+  s->rms = tensor_f32 (w, name, NULL);
+  g_free (name);
+  rift_weights_free (w);
+  return s;
+}
+
+/* What riftf0 robust-f0=level must give, from the engine's calls in a row:
+ * RMVPE's f0 in double, the robust-f0 path on the audio in double, the key
+ * shift. */
+static gfloat *
+robust_reference (const Seg * s, gint level, gdouble key_shift)
+{
+  gchar *path = fixture ("rmvpe/model.pt");
+  GError *err = NULL;
+  rift_backend *be = rift_backend_new (RIFT_BACKEND_CPU, -1, &err);
+  rift_rmvpe *r = be ? rift_rmvpe_load_file (path, be, &err) : NULL;
+  gdouble *x = g_new (gdouble, s->n), *rmvpe = g_new (gdouble, s->T);
+  gdouble *f = g_new (gdouble, s->T);
+  gfloat *f0 = g_new (gfloat, s->T);
+  rift_robust_f0_params p;
+  guint64 i;
+
+  fail_unless (r != NULL, "%s", err ? err->message : path);
+  fail_unless (rift_rmvpe_f0_44k_f64 (r, s->audio, s->n, RIFT_RMVPE_THRED,
+          rmvpe, &err), "%s", err ? err->message : "");
+  for (i = 0; i < s->n; i++)
+    x[i] = s->audio[i];
+  rift_robust_f0_params_init (&p);
+  fail_unless (rift_robust_f0 (x, s->n, rmvpe, s->rms, s->T, level, &p, f,
+          &err), "%s", err ? err->message : "");
+  rift_f0_key_shift (f, s->T, key_shift, f0);
+  rift_rmvpe_free (r);
+  rift_backend_unref (be);
+  g_free (path);
+  g_free (x);
+  g_free (rmvpe);
+  g_free (f);
+  return f0;
+}
+
 /* ---- tests ---- */
 
 GST_START_TEST (test_defaults)
@@ -320,7 +394,7 @@ GST_START_TEST (test_defaults)
   gchar *model;
   gdouble key;
   gfloat thred;
-  gint backend, device;
+  gint backend, device, robust;
   GParamSpec *pspec;
 
   g_object_get (e, "model", &model, "key-shift", &key, "voicing-threshold",
@@ -342,9 +416,14 @@ GST_START_TEST (test_defaults)
   ASSERT_WARNING (g_object_set (e, "key-shift", 48.0, NULL));
   ASSERT_WARNING (g_object_set (e, "voicing-threshold", -0.1f, NULL));
   ASSERT_WARNING (g_object_set (e, "cuda-device-id", -2, NULL));
-  g_object_get (e, "key-shift", &key, "voicing-threshold", &thred, NULL);
+  ASSERT_WARNING (g_object_set (e, "robust-f0", 3, NULL));
+  g_object_get (e, "key-shift", &key, "voicing-threshold", &thred,
+      "robust-f0", &robust, NULL);
   fail_unless_equals_float (key, 0.0);
   fail_unless_equals_float (thred, 0.03f);
+  fail_unless_equals_int (robust, 0);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "robust-f0");
+  fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
   gst_object_unref (e);
 }
 
@@ -603,6 +682,179 @@ GST_START_TEST (test_short_segment)
   }
   fail_unless (pop_error (bus) == NULL);
   teardown (h, bus);
+}
+
+GST_END_TEST;
+
+/* robust-f0 1 and 2 with a key shift: the f0 is the engine's robust-f0
+ * path shifted after the ensemble, bit for bit, and differs from RMVPE's
+ * alone; the level may change between segments. */
+GST_START_TEST (test_robust_f0)
+{
+  Seg *s = seg_from_robust ("phrases_44k.seg1");
+  gfloat *plain = reference (s, 2.0, RIFT_RMVPE_THRED);
+  GstBus *bus;
+  GstHarness *h = start (make_f0 (&bus, "key-shift", 2.0, "robust-f0", 2,
+          NULL), FALSE);
+  gint level;
+
+  for (level = 2; level >= 1; level--) {
+    gfloat *want = robust_reference (s, level, 2.0), *got;
+    GstBuffer *in = seg_buffer (s, FALSE, level * GST_SECOND, 0, FALSE), *out;
+    gint64 t, changed = 0;
+
+    g_object_set (h->element, "robust-f0", level, NULL);
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+        GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    got = check_out (out, in, s, want);
+    for (t = 0; t < s->T; t++)
+      changed += got[t] != plain[t];
+    g_print ("robust-f0=%d: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+        " frames differ from RMVPE's\n", level, changed, s->T);
+    fail_unless (changed > 0, "robust-f0=%d changed nothing", level);
+    gst_buffer_unref (out);
+    gst_buffer_unref (in);
+    g_free (got);
+    g_free (want);
+  }
+  fail_unless (pop_error (bus) == NULL);
+  teardown (h, bus);
+  g_free (plain);
+  seg_free (s);
+}
+
+GST_END_TEST;
+
+/* Level 1 gates on the rms riftmel adds: a buffer without one is an
+ * error that says so. */
+GST_START_TEST (test_robust_f0_needs_rms)
+{
+  Seg *s = seg_from_wav ("sing_44k", 0, 22050);
+  GstBus *bus;
+  GstHarness *h = start (make_f0 (&bus, "robust-f0", 1, NULL), FALSE);
+  GstBuffer *in = gst_buffer_new ();
+  gchar *msg;
+
+  gst_buffer_add_rift_features_meta (in, s->n);
+  gst_rift_features_add (in, GST_RIFT_FEATURE_AUDIO,
+      memory_from (s->audio, s->n), RIFT_F32, s->n, 1);
+  fail_if (gst_harness_push (h, in) == GST_FLOW_OK);
+  msg = pop_error (bus);
+  fail_unless_contains (msg, "robust-f0=1");
+  fail_unless_contains (msg, "put riftmel before riftf0");
+  fail_unless_error_was (GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  g_free (msg);
+  teardown (h, bus);
+  seg_free (s);
+}
+
+GST_END_TEST;
+
+/* Every segment of tests/fixtures/robust_f0/stages.safetensors through
+ * riftf0 robust-f0=2 and =1, RMVPE included, against upstream's
+ * f0_ensemble and f0_light with the README's end-to-end acceptance: the
+ * same voicing and rel <= 1e-5 on the frames it marks stable, at least
+ * 97 % of all frames with the same voicing within rel 1e-4. */
+GST_START_TEST (test_robust_f0_fixtures)
+{
+  const gchar *cases[] = { "sing_44k.seg0", "phrases_44k.seg0",
+    "phrases_44k.seg1", "synth"
+  };
+  rift_weights *w = open_fixture ("robust_f0/stages.safetensors");
+  guint c;
+  gint level;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    Seg *s = seg_from_robust (cases[c]);
+
+    for (level = 2; level >= 1; level--) {
+      const gchar *ens = level == 2 ? "f0_ensemble" : "f0_light";
+      gchar *name = g_strdup_printf ("%s.%s", cases[c], ens);
+      gchar *stable_name = g_strdup_printf ("%s_stable", name);
+      gint64 n_ref, n_stable, t, close = 0, checked = 0;
+      gfloat *ref = tensor_f32 (w, name, &n_ref);
+      gfloat *stable = tensor_f32 (w, stable_name, &n_stable);
+      GstBus *bus;
+      GstHarness *h = start (make_f0 (&bus, "robust-f0", level, NULL), FALSE);
+      GstBuffer *out;
+      GstMapInfo map;
+      const gfloat *got;
+      gdouble max_rel = 0.0;
+
+      fail_unless_equals_int64 (n_ref, s->T);
+      fail_unless_equals_int64 (n_stable, s->T);
+      fail_unless_equals_int (gst_harness_push (h, seg_buffer (s, FALSE, 0, 0,
+                  FALSE)), GST_FLOW_OK);
+      out = gst_harness_pull (h);
+      fail_unless (gst_rift_features_map (out, GST_RIFT_FEATURE_F0, &map,
+              GST_MAP_READ, NULL));
+      got = (const gfloat *) map.data;
+      for (t = 0; t < s->T; t++) {
+        gboolean same = (got[t] > 0) == (ref[t] > 0);
+        gdouble rel = same && ref[t] > 0 ?
+            fabs ((gdouble) got[t] - ref[t]) / ref[t] : 0.0;
+
+        close += same && rel <= 1e-4;
+        if (stable[t] == 0.0f)
+          continue;
+        checked++;
+        fail_unless (same, "%s: stable frame %" G_GINT64_FORMAT " is %g, "
+            "upstream's %g", name, t, got[t], ref[t]);
+        max_rel = MAX (max_rel, rel);
+      }
+      g_print ("%s: %" G_GINT64_FORMAT " stable frames, max rel %.2e; %"
+          G_GINT64_FORMAT " of %" G_GINT64_FORMAT " frames within 1e-4\n",
+          name, checked, max_rel, close, s->T);
+      fail_unless (max_rel <= 1e-5, "%s: max rel %.2e", name, max_rel);
+      fail_unless (close >= 0.97 * s->T, "%s: %" G_GINT64_FORMAT " of %"
+          G_GINT64_FORMAT " frames within 1e-4", name, close, s->T);
+      gst_memory_unmap (map.memory, &map);
+      gst_buffer_unref (out);
+      fail_unless (pop_error (bus) == NULL);
+      teardown (h, bus);
+      g_free (ref);
+      g_free (stable);
+      g_free (name);
+      g_free (stable_name);
+    }
+    seg_free (s);
+  }
+  rift_weights_free (w);
+}
+
+GST_END_TEST;
+
+/* robust-f0 in a live pipeline: one warning that says what it costs, and
+ * the conversion goes on. */
+GST_START_TEST (test_robust_f0_live)
+{
+  Seg *s = seg_from_robust ("phrases_44k.seg1");
+  GstBus *bus;
+  GstHarness *h = start (make_f0 (&bus, "robust-f0", 2, NULL), FALSE);
+  GstMessage *msg;
+  GError *err = NULL;
+  guint i;
+
+  gst_harness_set_upstream_latency (h, 10 * GST_MSECOND);
+  gst_harness_query_latency (h);
+  for (i = 0; i < 2; i++) {
+    fail_unless_equals_int (gst_harness_push (h, seg_buffer (s, FALSE,
+                i * GST_SECOND, 0, FALSE)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning");
+  gst_message_parse_warning (msg, &err, NULL);
+  fail_unless_contains (err->message, "robust-f0=2 in a live pipeline");
+  fail_unless_contains (err->message, "latency");
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL,
+      "warned twice");
+  fail_unless (pop_error (bus) == NULL);
+  teardown (h, bus);
+  seg_free (s);
 }
 
 GST_END_TEST;
@@ -901,6 +1153,10 @@ riftf0_suite (void)
   ADD_TEST (tc, test_voicing_threshold);
   ADD_TEST (tc, test_zero_frames);
   ADD_TEST (tc, test_short_segment);
+  ADD_TEST (tc, test_robust_f0);
+  ADD_TEST (tc, test_robust_f0_fixtures);
+  ADD_TEST (tc, test_robust_f0_needs_rms);
+  ADD_TEST (tc, test_robust_f0_live);
   ADD_TEST (tc, test_gap_passthrough);
   ADD_TEST (tc, test_wrong_model);
   ADD_TEST (tc, test_caps_refused);
