@@ -99,16 +99,14 @@ static const rift_backend_i cpu_iface = {
     .nsf_source = rift_cpu_nsf_source,
 };
 
-/* the widest vector ISA our own loops are compiled for (the build sets no
- * -march, so on x86-64 it is SSE2 unless CFLAGS say otherwise) */
+/* the widest vector ISA our hot loops run with: on x86-64 GCC they are
+ * target clones (clones.h) and the loader picked the widest the CPU has;
+ * elsewhere what the build compiled for */
 static const char *loop_isa(void)
 {
-#if defined(__AVX512F__)
-    return "AVX-512";
-#elif defined(__AVX2__)
-    return "AVX2";
-#elif defined(__SSE2__)
-    return "SSE2";
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? "AVX-512" : __builtin_cpu_supports("avx2") ? "AVX2" : "SSE2";
 #elif defined(__ARM_NEON)
     return "NEON";
 #else
@@ -127,8 +125,12 @@ rift_backend *rift_cpu_backend_new(GError **err)
                                  par >= 0 && par <= 2 ? blas_threading[par] : "?",
                                  omp_get_max_threads());
     rift_backend_init_common(be, &cpu_iface, RIFT_BACKEND_CPU, 0, desc);
+    char *why = NULL;
+    const gboolean bf16 = rift_cpu_supports_precision(be, RIFT_PRECISION_BF16, &why);
+    g_free(why);
     rift_backend_set_libraries(be, g_strstrip(g_strdup(openblas_get_config())),
-                               g_strdup_printf("OpenBLAS core %s, own loops %s",
-                                               openblas_get_corename(), loop_isa()));
+                               g_strdup_printf("OpenBLAS core %s, own loops %s%s",
+                                               openblas_get_corename(), loop_isa(),
+                                               bf16 ? ", bf16 on oneDNN AVX512-BF16" : ""));
     return be;
 }
