@@ -37,6 +37,7 @@
  *            output_audio with rel-L2 <= 2e-3, max-abs <= 3e-3.
  *
  * wavparse missing is a skip. */
+#include "pipelineutil.h"
 #include "e2e-options.h"
 #include "riftfeatures.h"
 #include "testutil.h"
@@ -49,6 +50,12 @@
 #include <string.h>
 
 #define N_INPUT 299880
+
+static void
+keep_buffer (GstSample * sample, gpointer buffers)
+{
+  g_ptr_array_add (buffers, gst_buffer_ref (gst_sample_get_buffer (sample)));
+}
 
 /* Runs the chain up to `stage` with the options of the case `ref` and
  * returns its buffers, in order. */
@@ -68,8 +75,6 @@ run (rift_weights * ref, const gchar * stage)
   GPtrArray *buffers = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
   GstElement *pipeline, *sink;
-  GstSample *sample;
-  GstMessage *msg;
   GError *err = NULL;
 
   g_string_printf (desc, "filesrc location=\"%s\" ! wavparse"
@@ -93,27 +98,7 @@ run (rift_weights * ref, const gchar * stage)
     goto out;
 
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  /* appsink's action signal; the timeout keeps a stalled pipeline from
-   * hanging the test. A batch's first segment waits for the whole batch,
-   * which on a loaded machine takes minutes. */
-  for (;;) {
-    g_signal_emit_by_name (sink, "try-pull-sample", 500 * GST_SECOND, &sample);
-    if (sample == NULL)
-      break;
-    g_ptr_array_add (buffers, gst_buffer_ref (gst_sample_get_buffer (sample)));
-    gst_sample_unref (sample);
-  }
-  msg = gst_bus_pop_filtered (GST_ELEMENT_BUS (pipeline), GST_MESSAGE_ERROR);
-  if (msg) {
-    GError *perr = NULL;
-
-    gst_message_parse_error (msg, &perr, NULL);
-    rift_test_true (FALSE, "pipeline error: %s", perr->message);
-    g_error_free (perr);
-    gst_message_unref (msg);
-  }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  rift_test_play (pipeline, sink, keep_buffer, buffers);
   gst_object_unref (sink);
   gst_object_unref (pipeline);
 

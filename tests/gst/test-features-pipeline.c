@@ -23,6 +23,7 @@
  *
  * Usage: test-features-pipeline CASE [f0-cvec|cvec-f0] [cpu|cuda]  (cuda
  * is skipped without a device; wavparse missing is a skip too) */
+#include "pipelineutil.h"
 #include "backend.h"
 #include "riftfeatures.h"
 #include "testutil.h"
@@ -256,9 +257,7 @@ main (int argc, char **argv)
   gchar *wav, *wav_path, *rmvpe, *cvec, *f0_desc, *cvec_desc, *desc;
   GstElement *pipeline, *sink;
   GstSample *sample;
-  GstBuffer *first = NULL;
-  GstCaps *caps = NULL, *want_caps;
-  GstMessage *msg;
+  GstCaps *want_caps;
   GError *err = NULL;
   guint n_buffers = 0;
   gboolean f0_first;
@@ -301,30 +300,7 @@ main (int argc, char **argv)
     return rift_test_exit ();
 
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  /* appsink's action signal (no need to link libgstapp for one call); the
-   * timeout keeps a stalled pipeline from hanging the test */
-  for (;;) {
-    g_signal_emit_by_name (sink, "try-pull-sample", 60 * GST_SECOND, &sample);
-    if (sample == NULL)
-      break;
-    if (n_buffers++ == 0) {
-      first = gst_buffer_ref (gst_sample_get_buffer (sample));
-      caps = gst_caps_ref (gst_sample_get_caps (sample));
-    }
-    gst_sample_unref (sample);
-  }
-
-  msg = gst_bus_pop_filtered (GST_ELEMENT_BUS (pipeline), GST_MESSAGE_ERROR);
-  if (msg) {
-    GError *perr = NULL;
-
-    gst_message_parse_error (msg, &perr, NULL);
-    rift_test_true (FALSE, "pipeline error: %s", perr->message);
-    g_error_free (perr);
-    gst_message_unref (msg);
-  }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  n_buffers = rift_test_play_first (pipeline, sink, &sample);
 
   want_caps = gst_rift_features_caps_new (GST_RIFT_FEATURE_BIT
       (GST_RIFT_FEATURE_AUDIO) | GST_RIFT_FEATURE_BIT (GST_RIFT_FEATURE_MEL) |
@@ -333,18 +309,17 @@ main (int argc, char **argv)
       GST_RIFT_FEATURE_BIT (GST_RIFT_FEATURE_CVEC), CVEC_DIM);
   if (rift_test_true (n_buffers == 1, "%s: %u buffer(s), want 1", name,
           n_buffers)) {
+    GstCaps *caps = gst_sample_get_caps (sample);
     gchar *str = gst_caps_to_string (caps);
 
     rift_test_true (gst_caps_is_equal (caps, want_caps), "caps %s", str);
     g_free (str);
-    check_buffer (first, name, f0_first, g_str_equal (backend, "cuda"));
+    check_buffer (gst_sample_get_buffer (sample), name, f0_first, g_str_equal (backend, "cuda"));
   }
 
   gst_caps_unref (want_caps);
-  if (caps)
-    gst_caps_unref (caps);
-  if (first)
-    gst_buffer_unref (first);
+  if (sample)
+    gst_sample_unref (sample);
   gst_object_unref (sink);
   gst_object_unref (pipeline);
   g_free (desc);

@@ -12,6 +12,7 @@
  *
  * Usage: test-riftmel-pipeline CASE [cpu|cuda]  (cuda is skipped without a
  * device; wavparse missing is a skip too) */
+#include "pipelineutil.h"
 #include "backend.h"
 #include "riftfeatures.h"
 #include "testutil.h"
@@ -114,8 +115,6 @@ main (int argc, char **argv)
   gchar *wav, *rel, *desc;
   GstElement *pipeline, *sink;
   GstSample *sample;
-  GstBuffer *first = NULL;
-  GstMessage *msg;
   GError *err = NULL;
   rift_weights *ref;
   guint n_buffers = 0;
@@ -150,28 +149,7 @@ main (int argc, char **argv)
     return rift_test_exit ();
 
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  /* appsink's action signal (no need to link libgstapp for one call); the
-   * timeout keeps a stalled pipeline from hanging the test */
-  for (;;) {
-    g_signal_emit_by_name (sink, "try-pull-sample", 60 * GST_SECOND, &sample);
-    if (sample == NULL)
-      break;
-    if (n_buffers++ == 0)
-      first = gst_buffer_ref (gst_sample_get_buffer (sample));
-    gst_sample_unref (sample);
-  }
-
-  msg = gst_bus_pop_filtered (GST_ELEMENT_BUS (pipeline), GST_MESSAGE_ERROR);
-  if (msg) {
-    GError *perr = NULL;
-
-    gst_message_parse_error (msg, &perr, NULL);
-    rift_test_true (FALSE, "pipeline error: %s", perr->message);
-    g_error_free (perr);
-    gst_message_unref (msg);
-  }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  n_buffers = rift_test_play_first (pipeline, sink, &sample);
 
   if (rift_test_true (n_buffers == 1, "%s: %u buffer(s), want 1", name,
           n_buffers)) {
@@ -179,14 +157,14 @@ main (int argc, char **argv)
 
     ref = rift_test_open (mel_rel);
     if (ref) {
-      check_features (first, ref);
+      check_features (gst_sample_get_buffer (sample), ref);
       rift_weights_free (ref);
     }
     g_free (mel_rel);
   }
 
-  if (first)
-    gst_buffer_unref (first);
+  if (sample)
+    gst_sample_unref (sample);
   gst_object_unref (sink);
   gst_object_unref (pipeline);
   g_free (desc);

@@ -23,6 +23,7 @@
  * wavparse (or, for rift-tool, decodebin/wavenc) missing is a skip. */
 #include "e2e-options.h"
 #include "e2eutil.h"
+#include "pipelineutil.h"
 #include "testutil.h"
 
 #include <glib/gstdio.h>
@@ -37,8 +38,6 @@ case_launch (rift_weights * ref)
   E2eFixtures f;
   gchar *desc, *options;
   GstElement *pipeline, *sink;
-  GstSample *sample;
-  GstMessage *msg;
   GByteArray *audio = g_byte_array_new ();
   GError *err = NULL;
 
@@ -56,29 +55,7 @@ case_launch (rift_weights * ref)
     goto out;
 
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  for (;;) {
-    GstMapInfo map;
-
-    /* a batch's first segment waits for the whole batch */
-    g_signal_emit_by_name (sink, "try-pull-sample", 500 * GST_SECOND, &sample);
-    if (sample == NULL)
-      break;
-    gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
-    g_byte_array_append (audio, map.data, map.size);
-    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
-    gst_sample_unref (sample);
-  }
-  msg = gst_bus_pop_filtered (GST_ELEMENT_BUS (pipeline), GST_MESSAGE_ERROR);
-  if (msg) {
-    GError *perr = NULL;
-
-    gst_message_parse_error (msg, &perr, NULL);
-    rift_test_true (FALSE, "pipeline error: %s", perr->message);
-    g_error_free (perr);
-    gst_message_unref (msg);
-  }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  rift_test_play_bytes (pipeline, sink, audio);
   gst_object_unref (sink);
   gst_object_unref (pipeline);
   e2e_check_output ("riftsvc output_audio", (const float *) audio->data,

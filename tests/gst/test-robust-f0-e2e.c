@@ -24,6 +24,7 @@
  *          robust2.output_audio as above.
  *
  * wavparse (or, for rift-tool, decodebin/wavenc) missing is a skip. */
+#include "pipelineutil.h"
 #include "riftfeatures.h"
 #include "testutil.h"
 
@@ -191,8 +192,6 @@ case_bin (rift_weights * ref, const Run * run)
   Probe probe = { ref, run, run->level == 2, 0 };
   GByteArray *audio = g_byte_array_new ();
   GstElement *pipeline, *svc, *f0, *sink;
-  GstSample *sample;
-  GstMessage *msg;
   GstPad *pad;
   GError *err = NULL;
 
@@ -206,28 +205,7 @@ case_bin (rift_weights * ref, const Run * run)
   pad = gst_element_get_static_pad (f0, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_f0, &probe, NULL);
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  for (;;) {
-    GstMapInfo map;
-
-    g_signal_emit_by_name (sink, "try-pull-sample", 300 * GST_SECOND, &sample);
-    if (sample == NULL)
-      break;
-    gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
-    g_byte_array_append (audio, map.data, map.size);
-    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
-    gst_sample_unref (sample);
-  }
-  msg = gst_bus_pop_filtered (GST_ELEMENT_BUS (pipeline), GST_MESSAGE_ERROR);
-  if (msg) {
-    GError *perr = NULL;
-
-    gst_message_parse_error (msg, &perr, NULL);
-    rift_test_true (FALSE, "pipeline error: %s", perr->message);
-    g_error_free (perr);
-    gst_message_unref (msg);
-  }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  rift_test_play_bytes (pipeline, sink, audio);
   rift_test_true (probe.k == 2, "%s: %u segments through riftf0, want 2",
       run->run, probe.k);
   if (run->level == 2)
