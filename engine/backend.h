@@ -48,7 +48,7 @@ const char *rift_backend_describe(const rift_backend *be);
 /* For benchmark reports, what does the work: the BLAS behind rift_op_gemm
  * ("OpenBLAS 0.3.21 ... USE_OPENMP Cooperlake MAX_THREADS=64", "cuBLAS 12.4.5")
  * and the kernel set the ops run ("OpenBLAS core Cooperlake, own loops SSE2",
- * "sm_90 machine code"). */
+ * "sm_90, sm_90 machine code"). */
 const char *rift_backend_blas(const rift_backend *be);
 const char *rift_backend_kernels(const rift_backend *be);
 /* The most device memory the backend's allocations held at once since it was
