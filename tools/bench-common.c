@@ -138,7 +138,7 @@ void bench_report_speed(bench_report *r, double time_s, double flop, double peak
 {
     bench_report_num(r, "time_s", time_s, "%.4f");
     if (flop > 0) {
-        bench_report_num(r, "gflop", flop / 1e9, "%.4g");
+        bench_report_num(r, "gflop", flop / 1e9, "%.3f");
         bench_report_num(r, "gflops", flop / time_s / 1e9, "%.1f");
         bench_report_num(r, "ratio", flop / time_s / 1e9 / peak, "%.3f");
     }

@@ -114,7 +114,8 @@ double bench_contentvec_flops(const rift_contentvec_hparams *hp, int64_t n16)
     const double N = (double)L, H = (double)hp->hidden, F = (double)hp->ffn;
     f += 2.0 * N * (double)cin * H;
     f += 2.0 * N * (double)hp->pos_kernel * (H / (double)hp->pos_groups) * H;
-    f += (double)hp->n_layers * (2.0 * N * 4.0 * H * H + 2.0 * 2.0 * N * N * H + 2.0 * 2.0 * N * H * F);
+    const double layer = 2.0 * N * 4.0 * H * H + 2.0 * 2.0 * N * N * H + 2.0 * 2.0 * N * H * F;
+    f += (double)hp->n_layers * layer;
     return f;
 }
 

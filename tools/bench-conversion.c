@@ -91,7 +91,8 @@ static gboolean features(conversion *c, segment *s, const float *x, GError **err
     s->cvec = g_new(float, s->T * C);
     double flop = 0.0;
     gboolean ok = rift_mel_compute(c->mel, s->audio, s->n, s->mel, s->rms, err);
-    c->flop[ST_MEL] += 2.0 * (double)(s->T * M) * (double)(rift_mel_get_params(c->mel)->n_fft / 2 + 1);
+    const int64_t bins = rift_mel_get_params(c->mel)->n_fft / 2 + 1;
+    c->flop[ST_MEL] += 2.0 * (double)(s->T * M) * (double)bins; /* the filterbank product */
     t = lap(&c->time[ST_MEL], t);
     ok = ok && rift_rmvpe_f0_44k(c->rmvpe, s->audio, s->n, 0.0, RIFT_RMVPE_THRED, s->f0, err);
     c->flop[ST_F0] += bench_rmvpe_flops(rift_rmvpe_get_hparams(c->rmvpe), s->n);
@@ -157,8 +158,8 @@ static gboolean sample(conversion *c, segment *seg, int n, GError **err)
 static gboolean vocode(conversion *c, segment *s, GError **err)
 {
     const rift_vocoder_hparams *hp = rift_vocoder_get_hparams(c->voc);
-    const int64_t m = s->T * hp->upp, H = hp->n_harmonics;
-    s->y = g_new0(float, MAX(s->n, m));
+    const int64_t m = s->T * hp->upp, H = hp->n_harmonics; /* m <= n */
+    s->y = g_new0(float, s->n);
     if (s->T == 0)
         return TRUE;
     double t = bench_now();
@@ -174,7 +175,6 @@ static gboolean vocode(conversion *c, segment *s, GError **err)
     g_free(rand_ini);
     g_free(randn);
     t = lap(&c->time[ST_VOCODER], t);
-    memset(s->y + m, 0, MAX(s->n - m, 0) * sizeof(float));
     if (isfinite(s->lufs))
         rift_loudness_normalize(s->y, s->n, BENCH_RATE, s->lufs, NULL);
     lap(&c->time[ST_DSP], t);
@@ -248,7 +248,8 @@ static gboolean convert(conversion *c, double seconds, double piece_s, GError **
 static gboolean load_models(conversion *c, const bench_args *a, GError **err)
 {
     const rift_mel_params mp = rift_mel_params_default();
-    return (c->mel = rift_mel_new(c->be, &mp, err)) && (c->rmvpe = bench_random_rmvpe(a, c->be, err)) &&
+    return (c->mel = rift_mel_new(c->be, &mp, err)) &&
+           (c->rmvpe = bench_random_rmvpe(a, c->be, err)) &&
            (c->cv = bench_random_contentvec(a, c->be, err)) &&
            (c->dit = bench_random_dit(a, c->be, err)) &&
            (c->voc = bench_random_vocoder(a, c->be, err));
@@ -265,8 +266,11 @@ static void free_models(conversion *c)
 
 int bench_conversion(const bench_args *a, rift_backend *be, double peak)
 {
-    conversion c = {.be = be, .rf = rift_rf_params_default(), .slicer = rift_slicer_params_default(),
-                    .batch = a->batch_size, .noise = 99};
+    conversion c = {.be = be,
+                    .rf = rift_rf_params_default(),
+                    .slicer = rift_slicer_params_default(),
+                    .batch = a->batch_size,
+                    .noise = 99};
     c.rf.steps = (int)a->steps;
     GError *err = NULL;
     gboolean ok = load_models(&c, a, &err);
@@ -302,6 +306,9 @@ int bench_conversion(const bench_args *a, rift_backend *be, double peak)
             bench_report_num(&rep, stage_key[k], bench_median(t_stage[k], runs), "%.3f");
         bench_report_num(&rep, "out_rms", sqrt(c.out_sq / (a->seconds * BENCH_RATE)), "%.4f");
         bench_report_num(&rep, "weights_mb", bench_weights_total_mb(), "%.0f");
+        /* resident now: mapped file pages read (weights), and the rest */
+        bench_report_num(&rep, "rss_file_mb", bench_rss_mb("RssFile"), "%.0f");
+        bench_report_num(&rep, "rss_anon_mb", bench_rss_mb("RssAnon"), "%.0f");
         bench_report_machine(&rep, be, peak);
         bench_report_end(&rep);
     } else {

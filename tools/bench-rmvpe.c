@@ -136,7 +136,8 @@ double bench_rmvpe_flops(const rift_rmvpe_hparams *hp, int64_t n44)
     double f = 0.0;
     for (int64_t l = 0; l < L; l++)
         for (int64_t b = 0; b < nb; b++)
-            f += res_block(b ? C0 << l : l ? C0 << (l - 1) : hp->in_channels, C0 << l, T >> l, M >> l);
+            f += res_block(b ? C0 << l : l ? C0 << (l - 1) : hp->in_channels, C0 << l, T >> l,
+                           M >> l);
     for (int64_t l = 0; l < hp->inter_layers; l++)
         for (int64_t b = 0; b < nb; b++)
             f += res_block(l || b ? C0 << L : C0 << (L - 1), C0 << L, T >> L, M >> L);

@@ -89,13 +89,15 @@ double bench_vocoder_flops(const rift_vocoder_hparams *hp, int64_t T)
     double f = 2.0 * CONV_PRE_K * (double)(hp->n_mels * hp->initial_channel) * (double)T;
     const int convs = hp->resblock == 1 ? 2 : 1;
     for (int i = 0; i < hp->n_stages; i++) {
-        const double cin = (double)(hp->initial_channel >> i), c = (double)(hp->initial_channel >> (i + 1));
+        const double cin = (double)(hp->initial_channel >> i);
+        const double c = (double)(hp->initial_channel >> (i + 1));
         f += 2.0 * (double)hp->upsample_kernels[i] * cin * c * (double)L;
         L *= hp->upsample_rates[i];
         s /= hp->upsample_rates[i];
         f += 2.0 * (double)(i + 1 < hp->n_stages ? 2 * s : 1) * c * (double)L;
         for (int j = 0; j < hp->n_kernels; j++)
-            f += 2.0 * (double)(convs * hp->n_dilations * hp->resblock_kernels[j]) * c * c * (double)L;
+            f += 2.0 * (double)(convs * hp->n_dilations * hp->resblock_kernels[j]) * c * c *
+                 (double)L;
     }
     f += 2.0 * CONV_PRE_K * (double)(hp->initial_channel >> hp->n_stages) * (double)L;
     return f + 2.0 * (double)hp->n_harmonics * (double)L;

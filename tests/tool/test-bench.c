@@ -184,7 +184,7 @@ static void check(const char *entry, GHashTable *kv, char **flags)
         rift_test_true(v[i] > 0, "%s > 0", speed_keys[i]);
     }
     const double time_s = v[0], gflop = v[1], gflops = v[2], ratio = v[3], rtf = v[4];
-    /* printed as time_s %.4f, gflop 4 digits, gflops %.1f, ratio %.3f, rtf
+    /* printed as time_s %.4f, gflop %.3f, gflops %.1f, ratio %.3f, rtf
      * %.4f, peak %.1f: tiny runs round coarsely */
     const double t_rel = 5e-5 / time_s;
     agree("gflops = gflop / time_s", gflops, gflop / time_s, 1e-3 + t_rel, 0.05);
@@ -196,7 +196,7 @@ static void check(const char *entry, GHashTable *kv, char **flags)
 
     if (!strcmp(entry, "vocoder")) {
         const double C0 = num(kv, "channels"), T = num(kv, "frames");
-        agree("vocoder gflop from the layer list", gflop, vocoder_flops(C0, T) / 1e9, 1e-3, 0);
+        agree("vocoder gflop from the layer list", gflop, vocoder_flops(C0, T) / 1e9, 1e-3, 5e-4);
         agree("rtf = time_s / audio", rtf, time_s / (T * 512 / 44100.0), t_rel + 1e-3, 5e-5);
     }
     if (!strcmp(entry, "conversion")) {
