@@ -439,27 +439,73 @@ model_path (const gchar * path, const gchar * pretrained,
   return g_build_filename (pretrained, default_rel, NULL);
 }
 
-/* Hands the model paths to riftf0, riftcvec and riftvocoder. */
-static void
+/* The model files riftsvc hands to its children: the riftsvc property that
+ * names one, what it is, where infer.py looks for it under pretrained (NULL:
+ * nowhere, the property is required) and the child that loads it. */
+static const struct
+{
+  const gchar *property;
+  const gchar *what;
+  const gchar *default_rel;
+  Child child;
+} model_files[] = {
+  {"model", "RIFT-SVC checkpoint", NULL, CHILD_DIT},
+  {"rmvpe", "RMVPE checkpoint", RMVPE_DEFAULT, CHILD_F0},
+  {"contentvec", "ContentVec model directory", CONTENTVEC_DEFAULT, CHILD_CVEC},
+  {"vocoder", "vocoder checkpoint", VOCODER_DEFAULT, CHILD_VOCODER},
+};
+
+/* Hands the model paths to riftf0, riftcvec and riftvocoder, then checks
+ * that every model file exists: the child that loads one would name the
+ * file but not the riftsvc property it came from, and a default path under
+ * pretrained is one the user never typed. An unset model is left to
+ * riftdit, which says so. */
+static gboolean
 resolve_models (GstRiftSvc * self)
 {
-  gchar *rmvpe, *contentvec, *vocoder;
+  gchar *paths[G_N_ELEMENTS (model_files)];
+  gboolean set[G_N_ELEMENTS (model_files)];
+  gboolean ok = TRUE;
+  guint i;
 
-  GST_OBJECT_LOCK (self);
-  rmvpe = model_path (self->rmvpe, self->pretrained, RMVPE_DEFAULT);
-  contentvec = model_path (self->contentvec, self->pretrained,
-      CONTENTVEC_DEFAULT);
-  vocoder = model_path (self->vocoder, self->pretrained, VOCODER_DEFAULT);
-  GST_OBJECT_UNLOCK (self);
+  for (i = 0; i < G_N_ELEMENTS (model_files); i++) {
+    gchar *value = NULL;
 
-  GST_DEBUG_OBJECT (self, "rmvpe %s, contentvec %s, vocoder %s", rmvpe,
-      contentvec, vocoder);
-  g_object_set (self->children[CHILD_F0], "model", rmvpe, NULL);
-  g_object_set (self->children[CHILD_CVEC], "model", contentvec, NULL);
-  g_object_set (self->children[CHILD_VOCODER], "model", vocoder, NULL);
-  g_free (rmvpe);
-  g_free (contentvec);
-  g_free (vocoder);
+    g_object_get (self, model_files[i].property, &value, NULL);
+    set[i] = value != NULL && value[0] != '\0';
+    if (model_files[i].default_rel == NULL) {
+      /* a forwarded property: the child has it already */
+      paths[i] = value;
+      continue;
+    }
+    GST_OBJECT_LOCK (self);
+    paths[i] = model_path (value, self->pretrained, model_files[i].default_rel);
+    GST_OBJECT_UNLOCK (self);
+    g_free (value);
+    GST_DEBUG_OBJECT (self, "%s: %s", model_files[i].property, paths[i]);
+    g_object_set (self->children[model_files[i].child], "model", paths[i],
+        NULL);
+  }
+
+  for (i = 0; i < G_N_ELEMENTS (model_files) && ok; i++) {
+    if (paths[i] == NULL || paths[i][0] == '\0'
+        || g_file_test (paths[i], G_FILE_TEST_EXISTS))
+      continue;
+    if (set[i])
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("riftsvc: the %s %s does not exist (property %s)",
+              model_files[i].what, paths[i], model_files[i].property), (NULL));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("riftsvc: the %s %s does not exist: set the %s property, or"
+              " pretrained to the directory that holds %s",
+              model_files[i].what, paths[i], model_files[i].property,
+              model_files[i].default_rel), (NULL));
+    ok = FALSE;
+  }
+  for (i = 0; i < G_N_ELEMENTS (model_files); i++)
+    g_free (paths[i]);
+  return ok;
 }
 
 static GstStateChangeReturn
@@ -467,7 +513,7 @@ gst_rift_svc_change_state (GstElement * element, GstStateChange transition)
 {
   GstRiftSvc *self = GST_RIFT_SVC (element);
 
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-    resolve_models (self);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !resolve_models (self))
+    return GST_STATE_CHANGE_FAILURE;
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
