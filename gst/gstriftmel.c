@@ -733,6 +733,27 @@ gst_rift_mel_max_samples (GstRiftMel * self)
           GST_SECOND), 1);
 }
 
+/* "0:00:01.250000000 (stream sample 55125)": where sample `i` of `buffer`
+ * is, as the stream time of its PTS (or of the last PTS seen, plus the
+ * samples since) when there is one, and as the stream index. */
+static gchar *
+describe_sample (GstRiftMel * self, GstBuffer * buffer, guint64 i)
+{
+  guint64 index = self->next_sample + i;
+  GstClockTime t = GST_CLOCK_TIME_NONE;
+
+  if (GST_BUFFER_PTS_IS_VALID (buffer))
+    t = GST_BUFFER_PTS (buffer) + samples_to_time (i);
+  else if (GST_CLOCK_TIME_IS_VALID (self->anchor_pts))
+    t = self->anchor_pts + samples_to_time (index - self->anchor_sample);
+  if (GST_CLOCK_TIME_IS_VALID (t) && self->segment.format == GST_FORMAT_TIME)
+    t = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME, t);
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return g_strdup_printf ("stream sample %" G_GUINT64_FORMAT, index);
+  return g_strdup_printf ("%" GST_TIME_FORMAT " (stream sample %"
+      G_GUINT64_FORMAT ")", GST_TIME_ARGS (t), index);
+}
+
 /* NaN or Inf in the audio would make every later feature of the segment,
  * and the converted audio, NaN: refuse it where it enters. */
 static gboolean
@@ -741,6 +762,7 @@ gst_rift_mel_check_finite (GstRiftMel * self, GstBuffer * buffer)
   GstMapInfo map;
   const gfloat *x;
   gsize i, n, bad = 0, first = 0;
+  gchar *where;
 
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("could not map an input buffer"),
@@ -756,17 +778,17 @@ gst_rift_mel_check_finite (GstRiftMel * self, GstBuffer * buffer)
     }
   }
   gst_buffer_unmap (buffer, &map);
+  if (bad == 0)
+    return TRUE;
 
-  if (bad > 0) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("The input audio has %" G_GSIZE_FORMAT " NaN or infinite samples"
-            " (the first at stream sample %" G_GUINT64_FORMAT "); riftmel"
-            " refuses them because every feature computed from them would be"
-            " NaN. Check the elements before riftmel.", bad,
-            self->next_sample + first), ("buffer %" GST_PTR_FORMAT, buffer));
-    return FALSE;
-  }
-  return TRUE;
+  where = describe_sample (self, buffer, first);
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+      ("The input audio has %" G_GSIZE_FORMAT " NaN or infinite samples in a"
+          " buffer, the first at %s; riftmel refuses them because every"
+          " feature computed from them would be NaN. Check the elements"
+          " before riftmel.", bad, where), ("buffer %" GST_PTR_FORMAT, buffer));
+  g_free (where);
+  return FALSE;
 }
 
 static GstFlowReturn
