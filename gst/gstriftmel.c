@@ -871,6 +871,48 @@ describe_audio_caps (const GstCaps * caps)
       layout ? layout : "no layout");
 }
 
+/* The name of the element upstream links to (g_free it): riftmel's, or,
+ * when riftmel's sink pad is the target of a bin's ghost pad (riftsvc's),
+ * the outermost such bin's, so that advice names what the user wrote. The
+ * factory's name, as in "riftmel needs ...". */
+static gchar *
+linked_element_name (GstRiftMel * self)
+{
+  GstElement *element = gst_object_ref (GST_ELEMENT (self));
+  GstPad *pad = gst_object_ref (self->sinkpad);
+  GstElementFactory *factory;
+  gchar *name;
+
+  for (;;) {
+    GstPad *peer = gst_pad_get_peer (pad);
+    GstObject *ghost = NULL;
+    GstElement *bin = NULL;
+
+    /* a ghost pad reaches its target through its internal proxy pad */
+    if (peer != NULL && GST_IS_PROXY_PAD (peer))
+      ghost = gst_object_get_parent (GST_OBJECT (peer));
+    if (ghost != NULL && GST_IS_GHOST_PAD (ghost))
+      bin = gst_pad_get_parent_element (GST_PAD (ghost));
+    if (peer)
+      gst_object_unref (peer);
+    if (bin == NULL) {
+      if (ghost)
+        gst_object_unref (ghost);
+      break;
+    }
+    gst_object_unref (pad);
+    pad = GST_PAD (ghost);
+    gst_object_unref (element);
+    element = bin;
+  }
+  factory = gst_element_get_factory (element);
+  name = g_strdup (factory ? GST_OBJECT_NAME (factory) :
+      GST_OBJECT_NAME (element));
+  gst_object_unref (pad);
+  gst_object_unref (element);
+  return name;
+}
+
 static gboolean
 gst_rift_mel_set_caps (GstRiftMel * self, GstCaps * caps)
 {
@@ -882,11 +924,13 @@ gst_rift_mel_set_caps (GstRiftMel * self, GstCaps * caps)
   gst_caps_unref (template);
   if (!ok) {
     gchar *got = describe_audio_caps (caps);
+    gchar *name = linked_element_name (self);
 
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("riftmel needs 44100 Hz mono F32LE interleaved audio but got %s:"
-            " put audioconvert ! audioresample before riftmel", got),
+        ("%s needs 44100 Hz mono F32LE interleaved audio but got %s:"
+            " put audioconvert ! audioresample before %s", name, got, name),
         ("caps %" GST_PTR_FORMAT, caps));
+    g_free (name);
     g_free (got);
     return FALSE;
   }

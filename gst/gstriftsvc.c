@@ -308,6 +308,28 @@ gst_rift_svc_class_init (GstRiftSvcClass * klass)
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_rift_svc_change_state);
 }
 
+/* riftmel answers ACCEPT_CAPS with TRUE for any raw audio, so that wrong
+ * caps reach its CAPS handler, which says to put audioconvert !
+ * audioresample in front; a ghost pad checks them against its template
+ * instead and refuses them with a bare "not-negotiated". So ACCEPT_CAPS goes
+ * to riftmel; CAPS queries still answer its exact caps, which is what makes
+ * converters in front convert. */
+static gboolean
+gst_rift_svc_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstPad *target;
+  gboolean res;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ACCEPT_CAPS)
+    return gst_pad_query_default (pad, parent, query);
+  target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+  if (target == NULL)
+    return gst_pad_query_default (pad, parent, query);
+  res = gst_pad_query (target, query);
+  gst_object_unref (target);
+  return res;
+}
+
 static void
 gst_rift_svc_init (GstRiftSvc * self)
 {
@@ -331,6 +353,8 @@ gst_rift_svc_init (GstRiftSvc * self)
   pad = gst_element_get_static_pad (self->children[CHILD_MEL], "sink");
   ghost = gst_ghost_pad_new_from_template ("sink", pad,
       gst_static_pad_template_get (&sink_template));
+  gst_pad_set_query_function (ghost,
+      GST_DEBUG_FUNCPTR (gst_rift_svc_sink_query));
   gst_object_unref (pad);
   gst_element_add_pad (GST_ELEMENT (self), ghost);
 
