@@ -8,7 +8,10 @@
  * default to infer.py's pretrained/ layout and are handed to the children
  * when going READY->PAUSED.
  * Tested by tests/gst/test-riftsvc.c (a launch line against the e2e
- * reference, rift-tool infer, errors). */
+ * reference, rift-tool infer, errors) and tests/gst/test-riftsvc-inputs.c
+ * (missing models, an unknown speaker, silence, 1 or 0 samples, NaN,
+ * 8-channel 96 kHz input, seeks and state changes while converting, memory
+ * over long inputs). */
 
 /**
  * SECTION:element-riftsvc
