@@ -333,10 +333,24 @@ gst_rift_svc_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
   return res;
 }
 
+/* The bin's pad `name` (its class's template of that name), a ghost of
+ * `child`'s pad of the same name. */
+static GstPad *
+ghost_pad (GstRiftSvc * self, const gchar * name, GstElement * child)
+{
+  GstPad *target = gst_element_get_static_pad (child, name);
+  GstPad *ghost = gst_ghost_pad_new_from_template (name, target,
+      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+          name));
+
+  gst_object_unref (target);
+  return ghost;
+}
+
 static void
 gst_rift_svc_init (GstRiftSvc * self)
 {
-  GstPad *pad, *ghost;
+  GstPad *ghost;
   guint i;
 
   self->pretrained = g_strdup (DEFAULT_PRETRAINED);
@@ -353,19 +367,12 @@ gst_rift_svc_init (GstRiftSvc * self)
   g_object_set (self->children[CHILD_MEL], "segmentation",
       GST_RIFT_MEL_SEGMENTATION_SLICER, NULL);
 
-  pad = gst_element_get_static_pad (self->children[CHILD_MEL], "sink");
-  ghost = gst_ghost_pad_new_from_template ("sink", pad,
-      gst_static_pad_template_get (&sink_template));
+  ghost = ghost_pad (self, "sink", self->children[CHILD_MEL]);
   gst_pad_set_query_function (ghost,
       GST_DEBUG_FUNCPTR (gst_rift_svc_sink_query));
-  gst_object_unref (pad);
   gst_element_add_pad (GST_ELEMENT (self), ghost);
-
-  pad = gst_element_get_static_pad (self->children[CHILD_VOCODER], "src");
-  ghost = gst_ghost_pad_new_from_template ("src", pad,
-      gst_static_pad_template_get (&src_template));
-  gst_object_unref (pad);
-  gst_element_add_pad (GST_ELEMENT (self), ghost);
+  gst_element_add_pad (GST_ELEMENT (self), ghost_pad (self, "src",
+          self->children[CHILD_VOCODER]));
 }
 
 static void
