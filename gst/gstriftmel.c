@@ -733,6 +733,27 @@ gst_rift_mel_max_samples (GstRiftMel * self)
           GST_SECOND), 1);
 }
 
+/* "0:00:01.250000000 (stream sample 55125)": where sample `i` of `buffer`
+ * is, as the stream time of its PTS (or of the last PTS seen, plus the
+ * samples since) when there is one, and as the stream index. */
+static gchar *
+describe_sample (GstRiftMel * self, GstBuffer * buffer, guint64 i)
+{
+  guint64 index = self->next_sample + i;
+  GstClockTime t = GST_CLOCK_TIME_NONE;
+
+  if (GST_BUFFER_PTS_IS_VALID (buffer))
+    t = GST_BUFFER_PTS (buffer) + samples_to_time (i);
+  else if (GST_CLOCK_TIME_IS_VALID (self->anchor_pts))
+    t = self->anchor_pts + samples_to_time (index - self->anchor_sample);
+  if (GST_CLOCK_TIME_IS_VALID (t) && self->segment.format == GST_FORMAT_TIME)
+    t = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME, t);
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return g_strdup_printf ("stream sample %" G_GUINT64_FORMAT, index);
+  return g_strdup_printf ("%" GST_TIME_FORMAT " (stream sample %"
+      G_GUINT64_FORMAT ")", GST_TIME_ARGS (t), index);
+}
+
 /* NaN or Inf in the audio would make every later feature of the segment,
  * and the converted audio, NaN: refuse it where it enters. */
 static gboolean
@@ -741,6 +762,7 @@ gst_rift_mel_check_finite (GstRiftMel * self, GstBuffer * buffer)
   GstMapInfo map;
   const gfloat *x;
   gsize i, n, bad = 0, first = 0;
+  gchar *where;
 
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("could not map an input buffer"),
@@ -756,17 +778,17 @@ gst_rift_mel_check_finite (GstRiftMel * self, GstBuffer * buffer)
     }
   }
   gst_buffer_unmap (buffer, &map);
+  if (bad == 0)
+    return TRUE;
 
-  if (bad > 0) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("The input audio has %" G_GSIZE_FORMAT " NaN or infinite samples"
-            " (the first at stream sample %" G_GUINT64_FORMAT "); riftmel"
-            " refuses them because every feature computed from them would be"
-            " NaN. Check the elements before riftmel.", bad,
-            self->next_sample + first), ("buffer %" GST_PTR_FORMAT, buffer));
-    return FALSE;
-  }
-  return TRUE;
+  where = describe_sample (self, buffer, first);
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+      ("The input audio has %" G_GSIZE_FORMAT " NaN or infinite samples in a"
+          " buffer, the first at %s; riftmel refuses them because every"
+          " feature computed from them would be NaN. Check the elements"
+          " before riftmel.", bad, where), ("buffer %" GST_PTR_FORMAT, buffer));
+  g_free (where);
+  return FALSE;
 }
 
 static GstFlowReturn
@@ -849,6 +871,48 @@ describe_audio_caps (const GstCaps * caps)
       layout ? layout : "no layout");
 }
 
+/* The name of the element upstream links to (g_free it): riftmel's, or,
+ * when riftmel's sink pad is the target of a bin's ghost pad (riftsvc's),
+ * the outermost such bin's, so that advice names what the user wrote. The
+ * factory's name, as in "riftmel needs ...". */
+static gchar *
+linked_element_name (GstRiftMel * self)
+{
+  GstElement *element = gst_object_ref (GST_ELEMENT (self));
+  GstPad *pad = gst_object_ref (self->sinkpad);
+  GstElementFactory *factory;
+  gchar *name;
+
+  for (;;) {
+    GstPad *peer = gst_pad_get_peer (pad);
+    GstObject *ghost = NULL;
+    GstElement *bin = NULL;
+
+    /* a ghost pad reaches its target through its internal proxy pad */
+    if (peer != NULL && GST_IS_PROXY_PAD (peer))
+      ghost = gst_object_get_parent (GST_OBJECT (peer));
+    if (ghost != NULL && GST_IS_GHOST_PAD (ghost))
+      bin = gst_pad_get_parent_element (GST_PAD (ghost));
+    if (peer)
+      gst_object_unref (peer);
+    if (bin == NULL) {
+      if (ghost)
+        gst_object_unref (ghost);
+      break;
+    }
+    gst_object_unref (pad);
+    pad = GST_PAD (ghost);
+    gst_object_unref (element);
+    element = bin;
+  }
+  factory = gst_element_get_factory (element);
+  name = g_strdup (factory ? GST_OBJECT_NAME (factory) :
+      GST_OBJECT_NAME (element));
+  gst_object_unref (pad);
+  gst_object_unref (element);
+  return name;
+}
+
 static gboolean
 gst_rift_mel_set_caps (GstRiftMel * self, GstCaps * caps)
 {
@@ -860,11 +924,13 @@ gst_rift_mel_set_caps (GstRiftMel * self, GstCaps * caps)
   gst_caps_unref (template);
   if (!ok) {
     gchar *got = describe_audio_caps (caps);
+    gchar *name = linked_element_name (self);
 
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("riftmel needs 44100 Hz mono F32LE interleaved audio but got %s:"
-            " put audioconvert ! audioresample before riftmel", got),
+        ("%s needs 44100 Hz mono F32LE interleaved audio but got %s:"
+            " put audioconvert ! audioresample before %s", name, got, name),
         ("caps %" GST_PTR_FORMAT, caps));
+    g_free (name);
     g_free (got);
     return FALSE;
   }

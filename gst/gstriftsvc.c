@@ -9,7 +9,10 @@
  * default to infer.py's pretrained/ layout and are handed to the children
  * when going READY->PAUSED.
  * Tested by tests/gst/test-riftsvc.c (a launch line against the e2e
- * reference, rift-tool infer, errors). */
+ * reference, rift-tool infer, errors) and tests/gst/test-riftsvc-inputs.c
+ * (missing models, an unknown speaker, silence, 1 or 0 samples, NaN,
+ * 8-channel 96 kHz input, seeks and state changes while converting, memory
+ * over long inputs). */
 
 /**
  * SECTION:element-riftsvc
@@ -311,10 +314,46 @@ gst_rift_svc_class_init (GstRiftSvcClass * klass)
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_rift_svc_change_state);
 }
 
+/* riftmel answers ACCEPT_CAPS with TRUE for any raw audio, so that wrong
+ * caps reach its CAPS handler, which says to put audioconvert !
+ * audioresample in front; a ghost pad checks them against its template
+ * instead and refuses them with a bare "not-negotiated". So ACCEPT_CAPS goes
+ * to riftmel; CAPS queries still answer its exact caps, which is what makes
+ * converters in front convert. */
+static gboolean
+gst_rift_svc_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstPad *target;
+  gboolean res;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ACCEPT_CAPS)
+    return gst_pad_query_default (pad, parent, query);
+  target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+  if (target == NULL)
+    return gst_pad_query_default (pad, parent, query);
+  res = gst_pad_query (target, query);
+  gst_object_unref (target);
+  return res;
+}
+
+/* The bin's pad `name` (its class's template of that name), a ghost of
+ * `child`'s pad of the same name. */
+static GstPad *
+ghost_pad (GstRiftSvc * self, const gchar * name, GstElement * child)
+{
+  GstPad *target = gst_element_get_static_pad (child, name);
+  GstPad *ghost = gst_ghost_pad_new_from_template (name, target,
+      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+          name));
+
+  gst_object_unref (target);
+  return ghost;
+}
+
 static void
 gst_rift_svc_init (GstRiftSvc * self)
 {
-  GstPad *pad, *ghost;
+  GstPad *ghost;
   guint i;
 
   self->pretrained = g_strdup (DEFAULT_PRETRAINED);
@@ -328,24 +367,20 @@ gst_rift_svc_init (GstRiftSvc * self)
     if (i > 0 && !gst_element_link (self->children[i - 1], self->children[i]))
       g_warn_if_reached ();
   }
-  /* infer.py slices at silences and, with --batch-size, batches the
-   * segments sorted by length (the slicer holds the whole input anyway) */
+  /* infer.py slices at silences and, with --batch-size > 1, batches the
+   * segments sorted by length: riftdit then holds the stream's segments
+   * until it ends (memory grows with the input; batch-size 1, the default,
+   * streams at flat memory) */
   g_object_set (self->children[CHILD_MEL], "segmentation",
       GST_RIFT_MEL_SEGMENTATION_SLICER, NULL);
   g_object_set (self->children[CHILD_DIT], "batch-by-length", TRUE, NULL);
 
-  pad = gst_element_get_static_pad (self->children[CHILD_MEL], "sink");
-  ghost = gst_ghost_pad_new_from_template ("sink", pad,
-      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
-          "sink"));
-  gst_object_unref (pad);
+  ghost = ghost_pad (self, "sink", self->children[CHILD_MEL]);
+  gst_pad_set_query_function (ghost,
+      GST_DEBUG_FUNCPTR (gst_rift_svc_sink_query));
   gst_element_add_pad (GST_ELEMENT (self), ghost);
-
-  pad = gst_element_get_static_pad (self->children[CHILD_VOCODER], "src");
-  ghost = gst_ghost_pad_new_from_template ("src", pad,
-      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self), "src"));
-  gst_object_unref (pad);
-  gst_element_add_pad (GST_ELEMENT (self), ghost);
+  gst_element_add_pad (GST_ELEMENT (self), ghost_pad (self, "src",
+          self->children[CHILD_VOCODER]));
 }
 
 static void
@@ -446,27 +481,73 @@ model_path (const gchar * path, const gchar * pretrained,
   return g_build_filename (pretrained, default_rel, NULL);
 }
 
-/* Hands the model paths to riftf0, riftcvec and riftvocoder. */
-static void
+/* The model files riftsvc hands to its children: the riftsvc property that
+ * names one, what it is, where infer.py looks for it under pretrained (NULL:
+ * nowhere, the property is required) and the child that loads it. */
+static const struct
+{
+  const gchar *property;
+  const gchar *what;
+  const gchar *default_rel;
+  Child child;
+} model_files[] = {
+  {"model", "RIFT-SVC checkpoint", NULL, CHILD_DIT},
+  {"rmvpe", "RMVPE checkpoint", RMVPE_DEFAULT, CHILD_F0},
+  {"contentvec", "ContentVec model directory", CONTENTVEC_DEFAULT, CHILD_CVEC},
+  {"vocoder", "vocoder checkpoint", VOCODER_DEFAULT, CHILD_VOCODER},
+};
+
+/* Hands the model paths to riftf0, riftcvec and riftvocoder, then checks
+ * that every model file exists: the child that loads one would name the
+ * file but not the riftsvc property it came from, and a default path under
+ * pretrained is one the user never typed. An unset model is left to
+ * riftdit, which says so. */
+static gboolean
 resolve_models (GstRiftSvc * self)
 {
-  gchar *rmvpe, *contentvec, *vocoder;
+  gchar *paths[G_N_ELEMENTS (model_files)];
+  gboolean set[G_N_ELEMENTS (model_files)];
+  gboolean ok = TRUE;
+  guint i;
 
-  GST_OBJECT_LOCK (self);
-  rmvpe = model_path (self->rmvpe, self->pretrained, RMVPE_DEFAULT);
-  contentvec = model_path (self->contentvec, self->pretrained,
-      CONTENTVEC_DEFAULT);
-  vocoder = model_path (self->vocoder, self->pretrained, VOCODER_DEFAULT);
-  GST_OBJECT_UNLOCK (self);
+  for (i = 0; i < G_N_ELEMENTS (model_files); i++) {
+    gchar *value = NULL;
 
-  GST_DEBUG_OBJECT (self, "rmvpe %s, contentvec %s, vocoder %s", rmvpe,
-      contentvec, vocoder);
-  g_object_set (self->children[CHILD_F0], "model", rmvpe, NULL);
-  g_object_set (self->children[CHILD_CVEC], "model", contentvec, NULL);
-  g_object_set (self->children[CHILD_VOCODER], "model", vocoder, NULL);
-  g_free (rmvpe);
-  g_free (contentvec);
-  g_free (vocoder);
+    g_object_get (self, model_files[i].property, &value, NULL);
+    set[i] = value != NULL && value[0] != '\0';
+    if (model_files[i].default_rel == NULL) {
+      /* a forwarded property: the child has it already */
+      paths[i] = value;
+      continue;
+    }
+    GST_OBJECT_LOCK (self);
+    paths[i] = model_path (value, self->pretrained, model_files[i].default_rel);
+    GST_OBJECT_UNLOCK (self);
+    g_free (value);
+    GST_DEBUG_OBJECT (self, "%s: %s", model_files[i].property, paths[i]);
+    g_object_set (self->children[model_files[i].child], "model", paths[i],
+        NULL);
+  }
+
+  for (i = 0; i < G_N_ELEMENTS (model_files) && ok; i++) {
+    if (paths[i] == NULL || paths[i][0] == '\0'
+        || g_file_test (paths[i], G_FILE_TEST_EXISTS))
+      continue;
+    if (set[i])
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("riftsvc: the %s %s does not exist (property %s)",
+              model_files[i].what, paths[i], model_files[i].property), (NULL));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("riftsvc: the %s %s does not exist: set the %s property, or"
+              " pretrained to the directory that holds %s",
+              model_files[i].what, paths[i], model_files[i].property,
+              model_files[i].default_rel), (NULL));
+    ok = FALSE;
+  }
+  for (i = 0; i < G_N_ELEMENTS (model_files); i++)
+    g_free (paths[i]);
+  return ok;
 }
 
 static GstStateChangeReturn
@@ -474,7 +555,7 @@ gst_rift_svc_change_state (GstElement * element, GstStateChange transition)
 {
   GstRiftSvc *self = GST_RIFT_SVC (element);
 
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-    resolve_models (self);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !resolve_models (self))
+    return GST_STATE_CHANGE_FAILURE;
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
