@@ -439,9 +439,9 @@ gst_rift_dit_class_init (GstRiftDitClass * klass)
    * Number format of the transformer blocks' matrix products, nearly all
    * of the work: fp32 reproduces upstream's float32 results; bf16 and fp16
    * round the products' inputs and weights to 16 bits and sum in float32,
-   * about twice as fast where the hardware multiplies them natively (bf16:
-   * CPUs with AVX512-BF16, as upstream's CPU bfloat16 autocast; bf16 and
-   * fp16: NVIDIA GPUs' tensor cores). The output differs slightly from fp32
+   * which hardware made for it multiplies about twice as fast (bf16: CPUs
+   * with AVX512-BF16, as upstream's CPU bfloat16 autocast; bf16 and fp16:
+   * NVIDIA GPUs' tensor cores); a whole CPU step gains less. The output differs slightly from fp32
    * (docs/performance.md). A precision the backend cannot run at full
    * speed is an error at start.
    *
@@ -450,7 +450,7 @@ gst_rift_dit_class_init (GstRiftDitClass * klass)
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_enum ("precision", "Precision",
           "Number format of the DiT's matrix products: fp32 = as upstream;"
-          " bf16/fp16 = 16-bit products with float32 sums, about twice as fast"
+          " bf16/fp16 = 16-bit products with float32 sums, twice as fast"
           " on hardware made for them (bf16: AVX512-BF16 CPUs and GPUs, fp16:"
           " GPUs), very slightly different sound",
           GST_TYPE_RIFT_PRECISION, DEFAULT_PRECISION,
