@@ -186,8 +186,8 @@ static void check(const char *entry, GHashTable *kv, char **flags)
     const double time_s = v[0], gflop = v[1], gflops = v[2], ratio = v[3], rtf = v[4];
     /* printed as time_s %.4f, gflop %.3f, gflops %.1f, ratio %.3f, rtf
      * %.4f, peak %.1f: tiny runs round coarsely */
-    const double t_rel = 5e-5 / time_s;
-    agree("gflops = gflop / time_s", gflops, gflop / time_s, 1e-3 + t_rel, 0.05);
+    const double t_rel = 5e-5 / time_s, g_rel = 5e-4 / gflop;
+    agree("gflops = gflop / time_s", gflops, gflop / time_s, 1e-3 + t_rel + g_rel, 0.05);
     agree("ratio = gflops / peak_gflops", ratio, gflops / peak, 0.05 / gflops + 0.05 / peak, 5e-4);
     if (g_hash_table_contains(kv, "seconds"))
         agree("rtf = time_s / seconds", rtf, time_s / num(kv, "seconds"), t_rel + 1e-3, 5e-5);
