@@ -312,6 +312,26 @@ run_pull (Run * run, Output * out, guint max_buffers)
   rift_test_true (FALSE, "neither EOS nor an error within 300 s");
 }
 
+/* Drops our reference to `pipeline` and waits (up to 10 s) until it is
+ * finalized: GStreamer may hold a reference for a moment in one of its own
+ * threads (gst_element_call_async), and the leaks check must not look at
+ * the objects while that thread is still tearing them down. */
+static void
+wait_disposed (GstElement * pipeline)
+{
+  GWeakRef ref;
+  GObject *alive;
+  gint i;
+
+  g_weak_ref_init (&ref, pipeline);
+  gst_object_unref (pipeline);
+  for (i = 0; i < 1000 && (alive = g_weak_ref_get (&ref)) != NULL; i++) {
+    g_object_unref (alive);
+    g_usleep (10 * 1000);
+  }
+  g_weak_ref_clear (&ref);
+}
+
 /* To NULL and gone; the state change's result. */
 static GstStateChangeReturn
 run_finish (Run * run, Output * out)
@@ -326,7 +346,7 @@ run_finish (Run * run, Output * out)
   gst_bus_set_flushing (run->bus, TRUE);
   gst_object_unref (run->bus);
   gst_object_unref (run->sink);
-  gst_object_unref (run->pipeline);
+  wait_disposed (run->pipeline);
   return ret;
 }
 
